@@ -1,0 +1,19 @@
+//! sea-orm entities of leadq, one module per table.
+//!
+//! No GraphQL derives live here: the public schema is written by hand in the `leadq` crate, so a
+//! column can change without changing the API.
+
+pub mod account;
+pub mod audit_event;
+pub mod contact;
+pub mod duplicate_rule;
+pub mod duplicate_rule_condition;
+pub mod enums;
+pub mod lead;
+pub mod note;
+pub mod opportunity;
+pub mod qualification_settings;
+pub mod stakeholder;
+pub mod user;
+
+pub use enums::*;

@@ -1,0 +1,20 @@
+//! Database migrations of leadq, one step per file, applied in order by [`Migrator`].
+//!
+//! The DDL is plain SQL that both supported databases accept (`UUID`, `TIMESTAMPTZ`, `BOOLEAN`,
+//! `BIGINT` and `TEXT` are valid declared types in SQLite too), so a reader sees the real schema.
+//! Money is stored exactly, as integer cents (`*_cents BIGINT`).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_records;
+mod sql;
+
+/// Applies leadq's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_records::Migration)]
+    }
+}

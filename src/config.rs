@@ -1,0 +1,101 @@
+//! Run-time configuration: one [`Settings`] struct filled from command-line flags and `LEADQ_*`
+//! environment variables, with defaults that need nothing installed.
+
+use clap::Args;
+
+/// The default database: an SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://leadq.db?mode=rwc";
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "LEADQ_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// Address to listen on (use port 0 for any free port).
+    #[arg(
+        long,
+        env = "LEADQ_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+
+    /// Secret for HS256 bearer tokens; when unset, a development secret is generated once and
+    /// kept beside the database.
+    #[arg(long, env = "LEADQ_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Expected `iss` claim of tokens (checked when set; minted tokens carry it).
+    #[arg(long, env = "LEADQ_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+
+    /// Expected `aud` claim of tokens (checked when set; minted tokens carry it).
+    #[arg(long, env = "LEADQ_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+
+    /// Production mode: GraphiQL, introspection and field suggestions are off unless enabled.
+    #[arg(long, env = "LEADQ_PRODUCTION", global = true)]
+    pub production: bool,
+
+    /// Serve GraphiQL on `GET /graphql` (default: on, off in production mode).
+    #[arg(long, env = "LEADQ_GRAPHIQL", global = true)]
+    pub graphiql: Option<bool>,
+
+    /// Answer introspection queries (default: on, off in production mode).
+    #[arg(long, env = "LEADQ_INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
+
+    /// Origins allowed to call the API from a browser (comma-separated), e.g.
+    /// `https://app.example.com`; `*` allows any origin.
+    #[arg(long, env = "LEADQ_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Largest request body accepted, in bytes; larger ones get HTTP 413.
+    #[arg(long, env = "LEADQ_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Most leads one `qualifyLeads` call may list.
+    #[arg(
+        long,
+        env = "LEADQ_MAX_BULK_LEADS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_bulk_leads: usize,
+
+    /// Connections in the read pool (and the whole pool on PostgreSQL).
+    #[arg(long, env = "LEADQ_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+}
+
+impl Settings {
+    /// Settings for tests and tools: an explicit database, any free port, development mode.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_owned(),
+            bind: "127.0.0.1:0".to_owned(),
+            jwt_secret: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            production: false,
+            graphiql: None,
+            introspection: None,
+            cors_origins: Vec::new(),
+            max_body_bytes: 2 * 1024 * 1024,
+            max_bulk_leads: 10_000,
+            db_pool_size: 8,
+        }
+    }
+
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(!self.production)
+    }
+
+    /// Whether introspection (and field suggestions) are answered.
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(!self.production)
+    }
+}

@@ -1,0 +1,127 @@
+//! Database connections.
+//!
+//! SQLite allows one writer at a time. Instead of letting writers collide and retry ("database is
+//! locked"), leadq keeps **one writer connection** beside a pool of readers: every write
+//! transaction goes through [`Db::begin_write`], which waits its turn for the writer connection
+//! and starts with `BEGIN IMMEDIATE`; readers run concurrently in WAL mode and never block it.
+//! `busy_timeout` covers the rare writer from another process (a CLI command beside the server).
+//!
+//! PostgreSQL has real concurrent writers: reads and writes share one pool.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+
+/// How long a request waits for a connection before giving up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long SQLite waits on a lock held by another process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The application's database handles.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// For queries. On SQLite, a pool of read connections.
+    pub read: DatabaseConnection,
+    /// For write transactions. On SQLite, the single writer connection.
+    pub write: DatabaseConnection,
+}
+
+impl Db {
+    /// The kind of database.
+    pub fn backend(&self) -> DbBackend {
+        self.write.get_database_backend()
+    }
+
+    /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.write
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
+    /// Closes every connection (tests and CLI commands call this before removing a database).
+    pub async fn close(self) {
+        let _ = self.read.close().await;
+        let _ = self.write.close().await;
+    }
+}
+
+/// Connects to `url` (`sqlite:...` or `postgres:...`).
+pub async fn connect(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+    if url.starts_with("sqlite:") {
+        connect_sqlite(url, pool_size).await
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        connect_postgres(url, pool_size).await
+    } else {
+        Err(DbErr::Custom(format!(
+            "unsupported database URL {url:?}: use sqlite://FILE?mode=rwc or postgres://..."
+        )))
+    }
+}
+
+async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-32000");
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
+    let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
+    if in_memory {
+        // An in-memory database lives in one connection: it has to serve reads as well.
+        return Ok(Db {
+            read: write.clone(),
+            write,
+        });
+    }
+    let readers = SqlitePoolOptions::new()
+        .max_connections(pool_size.max(1))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
+    Ok(Db {
+        read: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+        write,
+    })
+}
+
+async fn connect_postgres(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(pool_size.max(2))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
+    let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    Ok(Db {
+        read: conn.clone(),
+        write: conn,
+    })
+}

@@ -1,0 +1,1 @@
+//! Duplicate matching: normalization of the values duplicate rules compare.

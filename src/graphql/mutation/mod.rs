@@ -1,0 +1,11 @@
+//! The mutation root, merged from one object per area. Every mutation takes one `input`
+//! argument and returns a `...Payload`.
+
+mod leads;
+mod records;
+
+use async_graphql::MergedObject;
+
+/// Everything a client can change.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(leads::LeadMutation, records::RecordMutation);

@@ -1,0 +1,10 @@
+//! The query root, merged from one object per area.
+
+mod leads;
+mod records;
+
+use async_graphql::MergedObject;
+
+/// Everything a client can read.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(leads::LeadQuery, records::RecordQuery);

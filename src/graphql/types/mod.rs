@@ -1,0 +1,11 @@
+//! The GraphQL types: scalars, enums, records, connections, inputs and payloads.
+
+pub mod connection;
+pub mod enums;
+pub mod inputs;
+pub mod records;
+pub mod scalars;
+
+pub use enums::*;
+pub use records::*;
+pub use scalars::*;

@@ -1,0 +1,330 @@
+//! The HTTP surface, following the GraphQL-over-HTTP conventions:
+//!
+//! - `POST /graphql` with a JSON body (`application/json` or `application/graphql-response+json`
+//!   accepted as `Content-Type`; anything else is 415, so a cross-site form or a `text/plain`
+//!   post can never run a mutation), one operation or a batch of at most [`MAX_BATCH`];
+//! - `GET /graphql?query=...` runs queries only (a mutation over GET is 405); without a query it
+//!   serves GraphiQL when enabled;
+//! - `GET /health` pings the database.
+//!
+//! Every GraphQL request needs `Authorization: Bearer <token>`; without a valid one the answer is
+//! HTTP 401 with `WWW-Authenticate: Bearer` and an `UNAUTHENTICATED` error.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+use serde_json::json;
+
+use crate::auth::{Actor, TokenKeys, bearer_token};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::graphql::loaders::loaders;
+use crate::graphql::schema::AppSchema;
+use crate::service;
+
+/// Most operations in one batched request.
+pub const MAX_BATCH: usize = 10;
+/// Most aliased fields in one operation (aliases multiply the work of a single field).
+pub const MAX_ALIASES: usize = 30;
+
+/// What the handlers share.
+pub struct HttpState {
+    pub schema: AppSchema,
+    pub db: Db,
+    pub keys: TokenKeys,
+    /// GraphiQL page, when enabled; `{TOKEN}`-free.
+    pub graphiql: Option<String>,
+    /// GraphiQL page with a development token in its headers, served only to loopback clients.
+    pub graphiql_with_token: Option<String>,
+}
+
+/// The GraphiQL page for `endpoint`, with a bearer token when given.
+pub fn graphiql_page(token: Option<&str>) -> String {
+    let header = token.map(|t| format!("Bearer {t}"));
+    let mut source = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("leadq GraphiQL");
+    if let Some(header) = header.as_deref() {
+        source = source.header("Authorization", header);
+    }
+    source.finish()
+}
+
+/// `GET /health`.
+pub async fn health(state: web::Data<Arc<HttpState>>) -> HttpResponse {
+    match state.db.read.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
+        Err(err) => {
+            tracing::error!(%err, "health check failed");
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
+        }
+    }
+}
+
+/// `GET /graphql`: GraphiQL, or a query given in the URL.
+pub async fn graphql_get(req: HttpRequest, state: web::Data<Arc<HttpState>>) -> HttpResponse {
+    let query_string = req.query_string();
+    if query_string.is_empty() || !query_string.split('&').any(|p| p.starts_with("query=")) {
+        let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+        let page = match (&state.graphiql_with_token, &state.graphiql) {
+            (Some(with_token), _) if loopback => Some(with_token),
+            (_, Some(page)) => Some(page),
+            _ => None,
+        };
+        return match page {
+            Some(page) => HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(page.clone()),
+            None => HttpResponse::NotFound().finish(),
+        };
+    }
+    let request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &err.to_string());
+        }
+    };
+    if let Ok(document) = async_graphql::parser::parse_query(&request.query)
+        && let Some(op) = selected_operation(&document, request.operation_name.as_deref())
+        && op != OperationType::Query
+    {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&req, &state, BatchRequest::Single(request)).await
+}
+
+/// `POST /graphql`.
+pub async fn graphql_post(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Arc<HttpState>>,
+) -> HttpResponse {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media_type != "application/json" && media_type != "application/graphql-response+json" {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > MAX_BATCH
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            &format!("a batch may hold at most {MAX_BATCH} operations"),
+        );
+    }
+    execute(&req, &state, batch).await
+}
+
+/// Authenticates the caller, runs the operations and shapes the answer.
+async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> HttpResponse {
+    let actor = match authenticate(req, state).await {
+        Ok(actor) => actor,
+        Err(err) => {
+            let status = if matches!(err, AppError::Internal(_)) {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            if let AppError::Internal(cause) = &err {
+                tracing::error!(%cause, "authentication failed");
+            }
+            let mut response = error_response(status, err.code(), &err.message());
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"leadq\""),
+            );
+            return response;
+        }
+    };
+    let prepare = |request: Request| -> Result<Request, Response> {
+        check_aliases(&request)?;
+        Ok(request.data(actor.clone()).data(loaders(state.db.clone())))
+    };
+    let response = match batch {
+        BatchRequest::Single(request) => match prepare(request) {
+            Ok(request) => BatchResponse::Single(state.schema.execute(request).await),
+            Err(refused) => BatchResponse::Single(refused),
+        },
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(match prepare(request) {
+                    Ok(request) => state.schema.execute(request).await,
+                    Err(refused) => refused,
+                });
+            }
+            BatchResponse::Batch(responses)
+        }
+    };
+    let response = match response {
+        BatchResponse::Single(r) => BatchResponse::Single(with_codes(r)),
+        BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(with_codes).collect()),
+    };
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .json(response)
+}
+
+async fn authenticate(req: &HttpRequest, state: &HttpState) -> Result<Actor, AppError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = bearer_token(header).ok_or_else(|| {
+        AppError::Unauthenticated("send a bearer token: Authorization: Bearer <token>".to_owned())
+    })?;
+    let user_id = state.keys.verify(token)?;
+    let user = service::users::find(&state.db.read, user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the token's user does not exist".to_owned()))?;
+    Ok(Actor::from_user(&user))
+}
+
+/// A response with one error and no data.
+fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    }))
+}
+
+/// The type of the operation a request will run, if it can be told.
+fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match name {
+            Some(name) => ops.get(name).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
+    }
+}
+
+/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields.
+fn check_aliases(request: &Request) -> Result<(), Response> {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return Ok(()); // the executor reports the syntax error
+    };
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| count(&f.node.selection_set.node))
+        .sum();
+    if operations + fragments > MAX_ALIASES {
+        let mut error = ServerError::new(
+            format!("an operation may use at most {MAX_ALIASES} aliases"),
+            None,
+        );
+        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
+        return Err(Response::from_errors(vec![error]));
+    }
+    Ok(())
+}
+
+fn code_extensions(code: &str, field: Option<&str>) -> async_graphql::ErrorExtensionValues {
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code);
+    if let Some(field) = field {
+        ext.set("field", field);
+    }
+    ext
+}
+
+/// Gives every error a code. Errors from resolvers carry one already; the executor's own
+/// (syntax, validation, input coercion) get `GRAPHQL_PARSE_FAILED`, `GRAPHQL_VALIDATION_FAILED`
+/// or, for a value of the wrong type or an unknown enum value, `BAD_USER_INPUT` with the field.
+fn with_codes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let (code, field) = classify(&error.message);
+        error.extensions = Some(code_extensions(code, field.as_deref()));
+    }
+    response
+}
+
+/// Classifies an executor error message.
+fn classify(message: &str) -> (&'static str, Option<String>) {
+    let quoted = |prefix: &str| {
+        message.find(prefix).and_then(|at| {
+            let rest = &message[at + prefix.len()..];
+            rest.split('"').next().map(|s| {
+                s.trim_start_matches('$')
+                    .trim_start_matches("input.")
+                    .to_owned()
+            })
+        })
+    };
+    if message.starts_with("Invalid value for argument") {
+        return ("BAD_USER_INPUT", quoted("argument \""));
+    }
+    if message.starts_with("Variable") && message.contains("invalid value") {
+        return ("BAD_USER_INPUT", quoted("Variable \""));
+    }
+    if message.starts_with("Failed to parse") {
+        return ("BAD_USER_INPUT", None);
+    }
+    if message.starts_with(" -->") || message.contains("expected") && message.contains("-->") {
+        return ("GRAPHQL_PARSE_FAILED", None);
+    }
+    ("GRAPHQL_VALIDATION_FAILED", None)
+}

@@ -1,0 +1,96 @@
+//! The `leadq` command: serve (default), migrate, schema, token.
+
+use clap::{Parser, Subcommand};
+use entity::Role;
+use leadq::config::Settings;
+use leadq::startup::{self, Application};
+use leadq::{graphql, service, telemetry};
+
+#[derive(Parser)]
+#[command(name = "leadq", version, about = "Lead-qualification GraphQL server")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL), identical to schema.graphql.
+    Schema,
+    /// Print a bearer token for a user, creating the user if new.
+    Token {
+        /// The user's name.
+        #[arg(long)]
+        name: String,
+        /// The user's role (repeat for several): SYSTEM_ADMINISTRATOR, SALES_MANAGER, SALESPERSON.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// How long the token is valid, in hours.
+        #[arg(long, default_value_t = 24 * 30)]
+        ttl_hours: i64,
+    },
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(&value.trim().to_ascii_uppercase()).ok_or_else(|| {
+        format!("unknown role {value:?}: use SYSTEM_ADMINISTRATOR, SALES_MANAGER or SALESPERSON")
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init("info,sqlx=warn,sea_orm=warn");
+            let app = Application::build(cli.settings.clone()).await?;
+            let address = format!("http://{}", local_address(&cli.settings.bind, app.port()));
+            println!("leadq listening on {address}");
+            println!("GraphiQL:         {address}/graphql");
+            if let Some(token) = app.development_token() {
+                println!(
+                    "development token (System Administrator, already in GraphiQL's headers):"
+                );
+                println!("  Authorization: Bearer {token}");
+            }
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            telemetry::init("warn");
+            let db = startup::connect_and_migrate(&cli.settings).await?;
+            db.close().await;
+            println!("migrations applied");
+        }
+        Command::Schema => print!("{}", graphql::schema::sdl()),
+        Command::Token {
+            name,
+            roles,
+            ttl_hours,
+        } => {
+            telemetry::init("warn");
+            let db = startup::connect_and_migrate(&cli.settings).await?;
+            let (keys, _) = startup::token_keys(&cli.settings, &db).await?;
+            let user = service::users::upsert_by_name(&db, &name, &roles)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            let token = keys
+                .mint(user.id, chrono::Duration::hours(ttl_hours))
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            db.close().await;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// The address to print: the bound host with the real port.
+fn local_address(bind: &str, port: u16) -> String {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
+    format!("{host}:{port}")
+}

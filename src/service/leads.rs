@@ -1,0 +1,556 @@
+//! Leads: listing, reading, creating (with auto-population), updating, assigning and deleting.
+//! Qualification lives in `service::qualification`.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    LeadState, LeadStatusReason, ProcessStage, RecordType, account, contact, lead, note, user,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::access::{ensure_can_assign, ensure_can_work};
+use super::audit::{self, action};
+use super::paging::{Cursor, Page, PageRequest, page_from_rows};
+use crate::auth::Actor;
+use crate::db::Db;
+use crate::domain::records::LeadChanges;
+use crate::error::{AppError, AppResult};
+
+/// The lead views of the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadView {
+    /// Open leads owned by the caller.
+    MyOpenLeads,
+    /// All open leads.
+    OpenLeads,
+    /// Qualified and disqualified leads.
+    ClosedLeads,
+    /// Every lead.
+    #[default]
+    AllLeads,
+}
+
+/// Narrows a lead list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadFilter {
+    pub states: Option<Vec<LeadState>>,
+    pub owner_id: Option<Uuid>,
+    /// Matched, case-insensitively, anywhere in topic, names, company name and e-mail.
+    pub text: Option<String>,
+}
+
+/// What a lead list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadOrderField {
+    #[default]
+    CreatedAt,
+    ModifiedAt,
+    Topic,
+    LastName,
+}
+
+/// Sort order of a lead list; ties are broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadOrder {
+    pub field: LeadOrderField,
+    pub descending: bool,
+}
+
+impl Default for LeadOrder {
+    fn default() -> Self {
+        Self {
+            field: LeadOrderField::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+/// A lead by id, or `NOT_FOUND`.
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<lead::Model> {
+    lead::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("lead", id))
+}
+
+/// A lead by id, if any.
+pub async fn find(db: &Db, id: Uuid) -> AppResult<Option<lead::Model>> {
+    Ok(lead::Entity::find_by_id(id).one(&db.read).await?)
+}
+
+/// One page of a lead view.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    view: LeadView,
+    filter: LeadFilter,
+    order: LeadOrder,
+    page: PageRequest,
+) -> AppResult<Page<lead::Model>> {
+    let mut condition = Condition::all();
+    match view {
+        LeadView::MyOpenLeads => {
+            condition = condition
+                .add(lead::Column::State.eq(LeadState::Open))
+                .add(lead::Column::OwnerId.eq(actor.user_id));
+        }
+        LeadView::OpenLeads => condition = condition.add(lead::Column::State.eq(LeadState::Open)),
+        LeadView::ClosedLeads => {
+            condition = condition.add(lead::Column::State.ne(LeadState::Open));
+        }
+        LeadView::AllLeads => {}
+    }
+    if let Some(states) = filter.states {
+        condition = condition.add(lead::Column::State.is_in(states));
+    }
+    if let Some(owner) = filter.owner_id {
+        condition = condition.add(lead::Column::OwnerId.eq(owner));
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        condition = condition.add(text_search(
+            text,
+            &[
+                lead::Column::Topic,
+                lead::Column::FirstName,
+                lead::Column::LastName,
+                lead::Column::CompanyName,
+                lead::Column::Email,
+            ],
+        ));
+    }
+
+    let total_count = lead::Entity::find()
+        .filter(condition.clone())
+        .count(&db.read)
+        .await?;
+
+    let column = match order.field {
+        LeadOrderField::CreatedAt => lead::Column::CreatedAt,
+        LeadOrderField::ModifiedAt => lead::Column::ModifiedAt,
+        LeadOrderField::Topic => lead::Column::Topic,
+        LeadOrderField::LastName => lead::Column::LastName,
+    };
+    let mut query = lead::Entity::find().filter(condition);
+    if let Some(after) = &page.after {
+        let key: sea_orm::Value = match order.field {
+            LeadOrderField::CreatedAt | LeadOrderField::ModifiedAt => {
+                parse_time_key(&after.key)?.into()
+            }
+            LeadOrderField::Topic | LeadOrderField::LastName => after.key.clone().into(),
+        };
+        query = query.filter(after_cursor(
+            column,
+            key,
+            lead::Column::Id,
+            after.id,
+            order.descending,
+        ));
+    }
+    let direction = if order.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let rows = query
+        .order_by(column, direction.clone())
+        .order_by(lead::Column::Id, direction)
+        .limit(page.first + 1)
+        .all(&db.read)
+        .await?;
+    Ok(page_from_rows(rows, page.first, total_count, |lead| {
+        Cursor {
+            key: match order.field {
+                LeadOrderField::CreatedAt => lead.created_at.to_rfc3339(),
+                LeadOrderField::ModifiedAt => lead.modified_at.to_rfc3339(),
+                LeadOrderField::Topic => lead.topic.clone(),
+                LeadOrderField::LastName => lead.last_name.clone(),
+            },
+            id: lead.id,
+        }
+    }))
+}
+
+fn parse_time_key(key: &str) -> AppResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(key)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| AppError::bad_input("after", "after is not a cursor for this ordering"))
+}
+
+/// Rows strictly after the cursor in (sort key, id) order.
+pub fn after_cursor<C: ColumnTrait>(
+    column: C,
+    key: sea_orm::Value,
+    id_column: C,
+    id: Uuid,
+    descending: bool,
+) -> Condition {
+    if descending {
+        Condition::any()
+            .add(column.lt(key.clone()))
+            .add(Condition::all().add(column.eq(key)).add(id_column.lt(id)))
+    } else {
+        Condition::any()
+            .add(column.gt(key.clone()))
+            .add(Condition::all().add(column.eq(key)).add(id_column.gt(id)))
+    }
+}
+
+/// `text` anywhere in any of `columns`, ignoring case (the same on SQLite and PostgreSQL).
+pub fn text_search<C: ColumnTrait>(text: &str, columns: &[C]) -> Condition {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    columns.iter().fold(Condition::any(), |any, column| {
+        any.add(
+            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        )
+    })
+}
+
+/// A new lead: what `createLead` returns.
+#[derive(Debug, Clone)]
+pub struct CreatedLead {
+    pub lead: lead::Model,
+    /// Other leads that look like the same person (by the published lead duplicate rules).
+    pub possible_duplicates: Vec<lead::Model>,
+}
+
+/// Creates a lead owned by the caller, or by `owner_id` when a manager assigns it.
+///
+/// An existing contact fills first name, last name, job title, phones and e-mail, and an
+/// existing account the company name, only where the input left them empty, and only here.
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    changes: LeadChanges,
+    owner_id: Option<Uuid>,
+) -> AppResult<CreatedLead> {
+    let owner_id = match owner_id {
+        Some(owner) if owner != actor.user_id => {
+            ensure_can_assign(actor)?;
+            ensure_user_exists(&db.read, owner, "ownerId").await?;
+            owner
+        }
+        _ => actor.user_id,
+    };
+    let now = super::now();
+    let mut model = lead::ActiveModel {
+        id: Set(super::new_id()),
+        owner_id: Set(owner_id),
+        state: Set(LeadState::Open),
+        status_reason: Set(LeadStatusReason::New),
+        process_stage: Set(ProcessStage::Qualify),
+        qualified_account_id: Set(None),
+        qualified_contact_id: Set(None),
+        qualifying_opportunity_id: Set(None),
+        created_at: Set(now),
+        modified_at: Set(now),
+        qualified_at: Set(None),
+        ..empty_lead()
+    };
+    apply_changes(&mut model, changes);
+
+    let txn = db.begin_write().await?;
+    auto_populate(&txn, &mut model).await?;
+    require_lead_fields(&model)?;
+    let lead = model.insert(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        lead.id,
+        action::CREATED,
+        audit::diff(
+            &json!({}),
+            &serde_json::to_value(&lead).map_err(AppError::internal)?,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+
+    let possible_duplicates = super::duplicates::lead_duplicates_of(&db.read, &lead).await?;
+    Ok(CreatedLead {
+        lead,
+        possible_duplicates,
+    })
+}
+
+/// Every optional column empty.
+fn empty_lead() -> lead::ActiveModel {
+    lead::ActiveModel {
+        topic: Set(String::new()),
+        first_name: Set(None),
+        last_name: Set(String::new()),
+        job_title: Set(None),
+        business_phone: Set(None),
+        mobile_phone: Set(None),
+        email: Set(None),
+        company_name: Set(None),
+        website: Set(None),
+        street1: Set(None),
+        street2: Set(None),
+        street3: Set(None),
+        city: Set(None),
+        state_or_province: Set(None),
+        postal_code: Set(None),
+        country_or_region: Set(None),
+        description: Set(None),
+        industry: Set(None),
+        lead_source: Set(None),
+        rating: Set(None),
+        preferred_contact_method: Set(None),
+        purchase_timeframe: Set(None),
+        purchase_process: Set(None),
+        budget_amount_cents: Set(None),
+        decision_maker: Set(None),
+        currency_code: Set(None),
+        existing_account_id: Set(None),
+        existing_contact_id: Set(None),
+        ..Default::default()
+    }
+}
+
+/// Fills empty fields from the lead's existing contact and account (create only).
+async fn auto_populate(
+    conn: &impl ConnectionTrait,
+    model: &mut lead::ActiveModel,
+) -> AppResult<()> {
+    if let Some(contact_id) = model.existing_contact_id.clone().take().flatten() {
+        let contact = contact::Entity::find_by_id(contact_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("contact", contact_id))?;
+        fill(&mut model.first_name, contact.first_name);
+        if model.last_name.as_ref().is_empty() {
+            model.last_name = Set(contact.last_name);
+        }
+        fill(&mut model.job_title, contact.job_title);
+        fill(&mut model.business_phone, contact.business_phone);
+        fill(&mut model.mobile_phone, contact.mobile_phone);
+        fill(&mut model.email, contact.email);
+    }
+    if let Some(account_id) = model.existing_account_id.clone().take().flatten() {
+        let account = account::Entity::find_by_id(account_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", account_id))?;
+        fill(&mut model.company_name, Some(account.name));
+    }
+    Ok(())
+}
+
+fn fill(field: &mut sea_orm::ActiveValue<Option<String>>, value: Option<String>) {
+    if field.as_ref().is_none() && value.is_some() {
+        *field = Set(value);
+    }
+}
+
+fn require_lead_fields(model: &lead::ActiveModel) -> AppResult<()> {
+    if model.topic.as_ref().is_empty() {
+        return Err(AppError::bad_input("topic", "topic is required"));
+    }
+    if model.last_name.as_ref().is_empty() {
+        return Err(AppError::bad_input("lastName", "lastName is required"));
+    }
+    Ok(())
+}
+
+async fn ensure_user_exists(conn: &impl ConnectionTrait, id: Uuid, field: &str) -> AppResult<()> {
+    match user::Entity::find_by_id(id).one(conn).await? {
+        Some(_) => Ok(()),
+        None => Err(AppError::NotFound {
+            record: "user",
+            id: format!("{id} ({field})"),
+        }),
+    }
+}
+
+/// Copies the given fields onto the model.
+fn apply_changes(model: &mut lead::ActiveModel, c: LeadChanges) {
+    fn put<T: Into<sea_orm::Value>>(field: &mut sea_orm::ActiveValue<T>, change: Option<T>) {
+        if let Some(value) = change {
+            *field = Set(value);
+        }
+    }
+    // Required text: a clear is kept as "" so that `require_lead_fields` names the field.
+    put(&mut model.topic, c.topic.map(Option::unwrap_or_default));
+    put(
+        &mut model.last_name,
+        c.last_name.map(Option::unwrap_or_default),
+    );
+    put(&mut model.first_name, c.first_name);
+    put(&mut model.job_title, c.job_title);
+    put(&mut model.business_phone, c.business_phone);
+    put(&mut model.mobile_phone, c.mobile_phone);
+    put(&mut model.email, c.email);
+    put(&mut model.company_name, c.company_name);
+    put(&mut model.website, c.website);
+    put(&mut model.street1, c.address.street1);
+    put(&mut model.street2, c.address.street2);
+    put(&mut model.street3, c.address.street3);
+    put(&mut model.city, c.address.city);
+    put(&mut model.state_or_province, c.address.state_or_province);
+    put(&mut model.postal_code, c.address.postal_code);
+    put(&mut model.country_or_region, c.address.country_or_region);
+    put(&mut model.description, c.description);
+    put(&mut model.industry, c.industry);
+    put(&mut model.lead_source, c.lead_source);
+    put(&mut model.rating, c.rating);
+    put(
+        &mut model.preferred_contact_method,
+        c.preferred_contact_method,
+    );
+    put(&mut model.purchase_timeframe, c.purchase_timeframe);
+    put(&mut model.purchase_process, c.purchase_process);
+    put(&mut model.budget_amount_cents, c.budget_amount_cents);
+    put(&mut model.decision_maker, c.decision_maker);
+    put(&mut model.currency_code, c.currency_code);
+    put(&mut model.existing_account_id, c.existing_account_id);
+    put(&mut model.existing_contact_id, c.existing_contact_id);
+}
+
+/// Updates an open lead. A qualified or disqualified lead is read-only (`LEAD_CLOSED`).
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    changes: LeadChanges,
+) -> AppResult<lead::Model> {
+    let txn = db.begin_write().await?;
+    let before = get(&txn, id).await?;
+    ensure_can_work(actor, before.owner_id, "lead")?;
+    if before.state != LeadState::Open {
+        return Err(AppError::LeadClosed);
+    }
+    for (field, change) in [
+        ("existingAccountId", &changes.existing_account_id),
+        ("existingContactId", &changes.existing_contact_id),
+    ] {
+        if let Some(Some(target)) = change {
+            ensure_exists(&txn, field, *target).await?;
+        }
+    }
+    let mut model: lead::ActiveModel = before.clone().into();
+    apply_changes(&mut model, changes);
+    require_lead_fields(&model)?;
+    model.modified_at = Set(super::now());
+    let after = guarded_update(&txn, model).await?;
+    let changes = audit::diff(
+        &serde_json::to_value(&before).map_err(AppError::internal)?,
+        &serde_json::to_value(&after).map_err(AppError::internal)?,
+    );
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        id,
+        action::UPDATED,
+        changes,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn ensure_exists(conn: &impl ConnectionTrait, field: &str, id: Uuid) -> AppResult<()> {
+    let found = match field {
+        "existingAccountId" => account::Entity::find_by_id(id).one(conn).await?.is_some(),
+        _ => contact::Entity::find_by_id(id).one(conn).await?.is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::not_found(
+            if field == "existingAccountId" {
+                "account"
+            } else {
+                "contact"
+            },
+            id,
+        ))
+    }
+}
+
+/// Writes the changed columns of an open lead, only while it is still open: a concurrent
+/// qualification that closed it in between makes this `LEAD_CLOSED` instead of a lost update.
+async fn guarded_update(
+    conn: &impl ConnectionTrait,
+    model: lead::ActiveModel,
+) -> AppResult<lead::Model> {
+    let id = model
+        .id
+        .clone()
+        .take()
+        .ok_or_else(|| AppError::internal("lead update without an id"))?;
+    let result = lead::Entity::update_many()
+        .set(model)
+        .filter(lead::Column::Id.eq(id))
+        .filter(lead::Column::State.eq(LeadState::Open))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::LeadClosed);
+    }
+    get(conn, id).await
+}
+
+/// Gives a lead to another user (Sales Managers and System Administrators).
+pub async fn assign(db: &Db, actor: &Actor, id: Uuid, owner_id: Uuid) -> AppResult<lead::Model> {
+    ensure_can_assign(actor)?;
+    let txn = db.begin_write().await?;
+    let before = get(&txn, id).await?;
+    ensure_user_exists(&txn, owner_id, "ownerId").await?;
+    let mut model: lead::ActiveModel = before.clone().into();
+    model.owner_id = Set(owner_id);
+    model.modified_at = Set(super::now());
+    let after = model.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        id,
+        action::ASSIGNED,
+        json!({ "ownerId": { "from": before.owner_id, "to": owner_id } }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a lead with its notes and stakeholder links. Records created from it stay; their
+/// originating lead is cleared (by the foreign keys' `ON DELETE SET NULL`).
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
+    let txn = db.begin_write().await?;
+    let lead = get(&txn, id).await?;
+    ensure_can_work(actor, lead.owner_id, "lead")?;
+    note::Entity::delete_many()
+        .filter(note::Column::RegardingId.eq(id))
+        .exec(&txn)
+        .await?;
+    lead::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        id,
+        action::DELETED,
+        json!({ "topic": lead.topic, "lastName": lead.last_name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}

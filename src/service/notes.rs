@@ -1,0 +1,84 @@
+//! Notes on the timeline of a lead, account, contact or opportunity.
+
+use entity::{RecordType, account, contact, lead, note, opportunity};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+
+/// What kind of record `id` is, or `NOT_FOUND`.
+pub async fn record_type_of(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<RecordType> {
+    if lead::Entity::find_by_id(id).one(conn).await?.is_some() {
+        return Ok(RecordType::Lead);
+    }
+    if opportunity::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Ok(RecordType::Opportunity);
+    }
+    if account::Entity::find_by_id(id).one(conn).await?.is_some() {
+        return Ok(RecordType::Account);
+    }
+    if contact::Entity::find_by_id(id).one(conn).await?.is_some() {
+        return Ok(RecordType::Contact);
+    }
+    Err(AppError::NotFound {
+        record: "lead, account, contact or opportunity",
+        id: id.to_string(),
+    })
+}
+
+/// Adds a note; at least one of subject and text is needed.
+pub async fn add(
+    db: &Db,
+    actor: &Actor,
+    regarding_id: Uuid,
+    subject: Option<String>,
+    text: Option<String>,
+) -> AppResult<note::Model> {
+    if subject.is_none() && text.is_none() {
+        return Err(AppError::bad_input(
+            "text",
+            "a note needs a subject or a text",
+        ));
+    }
+    let txn = db.begin_write().await?;
+    let regarding_type = record_type_of(&txn, regarding_id).await?;
+    let note = insert(
+        &txn,
+        Some(actor.user_id),
+        regarding_type,
+        regarding_id,
+        subject,
+        text,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(note)
+}
+
+/// Inserts a note inside the caller's transaction.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    created_by: Option<Uuid>,
+    regarding_type: RecordType,
+    regarding_id: Uuid,
+    subject: Option<String>,
+    text: Option<String>,
+) -> AppResult<note::Model> {
+    Ok(note::ActiveModel {
+        id: Set(super::new_id()),
+        regarding_type: Set(regarding_type),
+        regarding_id: Set(regarding_id),
+        subject: Set(subject),
+        text: Set(text),
+        created_by: Set(created_by),
+        created_at: Set(super::now()),
+    }
+    .insert(conn)
+    .await?)
+}
