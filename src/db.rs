@@ -9,6 +9,8 @@
 //! PostgreSQL has real concurrent writers: reads and writes share one pool.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -32,6 +34,8 @@ pub struct Db {
     pub read: DatabaseConnection,
     /// For write transactions. On SQLite, the single writer connection.
     pub write: DatabaseConnection,
+    /// Statements run since connecting (a metric; tests use it to prove batching).
+    statements: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -48,6 +52,11 @@ impl Db {
                 ..Default::default()
             })
             .await
+    }
+
+    /// How many statements have run on these connections.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Closes every connection (tests and CLI commands call this before removing a database).
@@ -90,12 +99,17 @@ async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
         .connect_with(options.clone())
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
-    let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
+    let statements = Arc::new(AtomicU64::new(0));
+    let write = counted(
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        &statements,
+    );
     if in_memory {
         // An in-memory database lives in one connection: it has to serve reads as well.
         return Ok(Db {
             read: write.clone(),
             write,
+            statements,
         });
     }
     let readers = SqlitePoolOptions::new()
@@ -105,8 +119,12 @@ async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
     Ok(Db {
-        read: SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+        read: counted(
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
+            &statements,
+        ),
         write,
+        statements,
     })
 }
 
@@ -119,9 +137,23 @@ async fn connect_postgres(url: &str, pool_size: u32) -> Result<Db, DbErr> {
         .connect_with(options)
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
-    let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    let statements = Arc::new(AtomicU64::new(0));
+    let conn = counted(
+        SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+        &statements,
+    );
     Ok(Db {
         read: conn.clone(),
         write: conn,
+        statements,
     })
+}
+
+/// Counts the statements run on `conn` into `counter`.
+fn counted(mut conn: DatabaseConnection, counter: &Arc<AtomicU64>) -> DatabaseConnection {
+    let counter = counter.clone();
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    conn
 }

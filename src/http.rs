@@ -173,21 +173,21 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
             return response;
         }
     };
-    let prepare = |request: Request| -> Result<Request, Response> {
+    let prepare = |request: Request| -> Result<Request, ServerError> {
         check_aliases(&request)?;
         Ok(request.data(actor.clone()).data(loaders(state.db.clone())))
     };
     let response = match batch {
         BatchRequest::Single(request) => match prepare(request) {
             Ok(request) => BatchResponse::Single(state.schema.execute(request).await),
-            Err(refused) => BatchResponse::Single(refused),
+            Err(refused) => BatchResponse::Single(Response::from_errors(vec![refused])),
         },
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
                 responses.push(match prepare(request) {
                     Ok(request) => state.schema.execute(request).await,
-                    Err(refused) => refused,
+                    Err(refused) => Response::from_errors(vec![refused]),
                 });
             }
             BatchResponse::Batch(responses)
@@ -238,7 +238,7 @@ fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Opti
 }
 
 /// Refuses an operation with more than [`MAX_ALIASES`] aliased fields.
-fn check_aliases(request: &Request) -> Result<(), Response> {
+fn check_aliases(request: &Request) -> Result<(), ServerError> {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return Ok(()); // the executor reports the syntax error
     };
@@ -270,7 +270,7 @@ fn check_aliases(request: &Request) -> Result<(), Response> {
             None,
         );
         error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
-        return Err(Response::from_errors(vec![error]));
+        return Err(error);
     }
     Ok(())
 }

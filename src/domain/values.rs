@@ -109,7 +109,6 @@ pub fn website(field: &str, value: Option<String>) -> AppResult<Option<String>> 
     };
     let host = value
         .split_once("://")
-        .map(|(scheme, rest)| (scheme, rest))
         .map_or(value.as_str(), |(_, rest)| rest);
     let valid =
         !value.chars().any(char::is_whitespace) && host.contains('.') && !host.starts_with('.');

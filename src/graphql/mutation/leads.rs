@@ -65,7 +65,7 @@ impl LeadMutation {
     async fn create_lead(
         &self,
         ctx: &Context<'_>,
-        input: CreateLeadInput,
+        #[graphql(desc = "The CreateLead request; see `CreateLeadInput`.")] input: CreateLeadInput,
     ) -> async_graphql::Result<CreateLeadPayload> {
         let actor = actor(ctx)?;
         let owner_id = values::parse_opt_id("ownerId", input.owner_id.as_deref())?;
@@ -81,7 +81,7 @@ impl LeadMutation {
     async fn update_lead(
         &self,
         ctx: &Context<'_>,
-        input: UpdateLeadInput,
+        #[graphql(desc = "The UpdateLead request; see `UpdateLeadInput`.")] input: UpdateLeadInput,
     ) -> async_graphql::Result<UpdateLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("id", &input.id)?;
@@ -94,7 +94,7 @@ impl LeadMutation {
     async fn assign_lead(
         &self,
         ctx: &Context<'_>,
-        input: AssignLeadInput,
+        #[graphql(desc = "The AssignLead request; see `AssignLeadInput`.")] input: AssignLeadInput,
     ) -> async_graphql::Result<AssignLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("leadId", &input.lead_id)?;
@@ -108,7 +108,7 @@ impl LeadMutation {
     async fn delete_lead(
         &self,
         ctx: &Context<'_>,
-        input: DeleteLeadInput,
+        #[graphql(desc = "The DeleteLead request; see `DeleteLeadInput`.")] input: DeleteLeadInput,
     ) -> async_graphql::Result<DeleteLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("id", &input.id)?;

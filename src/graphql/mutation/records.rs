@@ -72,6 +72,7 @@ impl RecordMutation {
     async fn create_account(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The CreateAccount request; see `CreateAccountInput`.")]
         input: CreateAccountInput,
     ) -> async_graphql::Result<CreateAccountPayload> {
         let actor = actor(ctx)?;
@@ -86,6 +87,7 @@ impl RecordMutation {
     async fn create_contact(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The CreateContact request; see `CreateContactInput`.")]
         input: CreateContactInput,
     ) -> async_graphql::Result<CreateContactPayload> {
         let actor = actor(ctx)?;
@@ -99,7 +101,7 @@ impl RecordMutation {
     async fn add_note(
         &self,
         ctx: &Context<'_>,
-        input: AddNoteInput,
+        #[graphql(desc = "The AddNote request; see `AddNoteInput`.")] input: AddNoteInput,
     ) -> async_graphql::Result<AddNotePayload> {
         let actor = actor(ctx)?;
         let regarding = values::parse_id("regardingId", &input.regarding_id)?;
@@ -113,6 +115,7 @@ impl RecordMutation {
     async fn add_stakeholder(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The AddStakeholder request; see `AddStakeholderInput`.")]
         input: AddStakeholderInput,
     ) -> async_graphql::Result<AddStakeholderPayload> {
         let actor = actor(ctx)?;

@@ -15,7 +15,11 @@ pub struct LeadQuery;
 #[Object]
 impl LeadQuery {
     /// A lead by id; null when there is none.
-    async fn lead(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Lead>> {
+    async fn lead(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Lead>> {
         actor(ctx)?;
         let id = values::parse_id("id", &id)?;
         Ok(service::leads::find(db(ctx)?, id).await?.map(Lead))
@@ -26,10 +30,10 @@ impl LeadQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            default_with = "LeadView::AllLeads",
+            default_with = "Some(LeadView::AllLeads)",
             desc = "Which leads: the caller's open leads, open, closed or all."
         )]
-        view: LeadView,
+        view: Option<LeadView>,
         #[graphql(desc = "Narrows the view.")] filter: Option<LeadFilter>,
         #[graphql(desc = "Sort order; ties are broken by id.")] order_by: Option<LeadOrder>,
         #[graphql(desc = "Page size (0 to 500, default 50).")] first: Option<i32>,
@@ -40,7 +44,15 @@ impl LeadQuery {
         let had_cursor = page.after.is_some();
         let filter = filter.unwrap_or_default().parse()?;
         let order = order_by.map(Into::into).unwrap_or_default();
-        let page = service::leads::list(db(ctx)?, actor, view.into(), filter, order, page).await?;
+        let page = service::leads::list(
+            db(ctx)?,
+            actor,
+            view.unwrap_or(LeadView::AllLeads).into(),
+            filter,
+            order,
+            page,
+        )
+        .await?;
         Ok(LeadConnection::from_page(page, had_cursor))
     }
 }

@@ -30,7 +30,11 @@ impl RecordQuery {
     }
 
     /// An account by id; null when there is none.
-    async fn account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Account>> {
+    async fn account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Account>> {
         actor(ctx)?;
         let id = values::parse_id("id", &id)?;
         Ok(loaders(ctx)?.load_one(AccountId(id)).await?.map(Account))
@@ -53,7 +57,11 @@ impl RecordQuery {
     }
 
     /// A contact by id; null when there is none.
-    async fn contact(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Contact>> {
+    async fn contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] id: ID,
+    ) -> async_graphql::Result<Option<Contact>> {
         actor(ctx)?;
         let id = values::parse_id("id", &id)?;
         Ok(loaders(ctx)?.load_one(ContactId(id)).await?.map(Contact))
@@ -80,7 +88,7 @@ impl RecordQuery {
     async fn opportunity(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The record's id.")] id: ID,
     ) -> async_graphql::Result<Option<Opportunity>> {
         actor(ctx)?;
         let id = values::parse_id("id", &id)?;

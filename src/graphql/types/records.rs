@@ -108,7 +108,7 @@ async fn notes_of(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> async_graphql::Resul
         .load_many(ids.iter().copied().map(NotesRegarding))
         .await?;
     let mut notes: Vec<note::Model> = loaded.into_values().flatten().collect();
-    notes.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    notes.sort_by_key(|n| (n.created_at, n.id));
     Ok(notes.into_iter().map(Note).collect())
 }
 
