@@ -9,6 +9,7 @@ pub mod contact;
 pub mod duplicate_rule;
 pub mod duplicate_rule_condition;
 pub mod enums;
+pub mod idempotency_key;
 pub mod lead;
 pub mod note;
 pub mod opportunity;

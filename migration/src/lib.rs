@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_records;
+mod m20261123_000002_idempotency;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_records::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_records::Migration),
+            Box::new(m20261123_000002_idempotency::Migration),
+        ]
     }
 }

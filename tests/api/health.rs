@@ -58,7 +58,9 @@ async fn the_development_playground_carries_a_working_token_for_loopback_clients
 async fn two_server_instances_on_one_database_see_each_others_writes() {
     let first = spawn_app().await;
     let second = first.second_instance().await;
-    let lead = first.create_lead(serde_json::json!({ "topic": "Seen by both" })).await;
+    let lead = first
+        .create_lead(serde_json::json!({ "topic": "Seen by both" }))
+        .await;
     let seen = second.lead(lead["id"].as_str().unwrap()).await;
     assert_eq!(seen["topic"], "Seen by both");
 }
