@@ -11,7 +11,10 @@ pub mod leads;
 pub mod notes;
 pub mod opportunities;
 pub mod paging;
+pub mod qualification;
+pub mod settings;
 pub mod stakeholders;
+pub mod summary;
 pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};

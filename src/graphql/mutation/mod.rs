@@ -2,10 +2,15 @@
 //! argument and returns a `...Payload`.
 
 mod leads;
+mod qualification;
 mod records;
 
 use async_graphql::MergedObject;
 
 /// Everything a client can change.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(leads::LeadMutation, records::RecordMutation);
+pub struct MutationRoot(
+    leads::LeadMutation,
+    records::RecordMutation,
+    qualification::QualificationMutation,
+);

@@ -1,10 +1,15 @@
 //! The query root, merged from one object per area.
 
 mod leads;
+mod qualification;
 mod records;
 
 use async_graphql::MergedObject;
 
 /// Everything a client can read.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(leads::LeadQuery, records::RecordQuery);
+pub struct QueryRoot(
+    leads::LeadQuery,
+    records::RecordQuery,
+    qualification::QualificationQuery,
+);

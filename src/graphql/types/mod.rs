@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod enums;
 pub mod inputs;
+pub mod qualification;
 pub mod records;
 pub mod scalars;
 

@@ -1,0 +1,53 @@
+//! Qualification mutations.
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use crate::graphql::types::qualification::{
+    QualificationSettings, QualifyLeadInput, QualifyLeadPayload, UpdateQualificationSettingsInput,
+};
+use crate::graphql::{actor, db};
+use crate::service;
+
+#[derive(Default)]
+pub struct QualificationMutation;
+
+/// The settings after the change.
+#[derive(SimpleObject)]
+pub struct UpdateQualificationSettingsPayload {
+    /// The settings now in force.
+    pub settings: QualificationSettings,
+}
+
+#[Object]
+impl QualificationMutation {
+    /// Qualifies an open lead into an account, a contact and opportunities, as the settings and
+    /// the choices say, in one transaction. Duplicates stop it before anything is written
+    /// (outcome DUPLICATES_FOUND).
+    async fn qualify_lead(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lead and the choices.")] input: QualifyLeadInput,
+    ) -> async_graphql::Result<QualifyLeadPayload> {
+        let actor = actor(ctx)?;
+        let request = input.parse()?;
+        Ok(
+            service::qualification::qualify_lead(db(ctx)?, actor, request)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Changes the lead qualification settings (System Administrators only).
+    async fn update_qualification_settings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The settings to change.")] input: UpdateQualificationSettingsInput,
+    ) -> async_graphql::Result<UpdateQualificationSettingsPayload> {
+        let actor = actor(ctx)?;
+        let changes = input.parse()?;
+        let settings = service::settings::update(db(ctx)?, actor, changes).await?;
+        Ok(UpdateQualificationSettingsPayload {
+            settings: QualificationSettings(settings),
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! Qualification queries: settings, preview, field mappings.
+
+use async_graphql::{Context, Object};
+
+use crate::graphql::types::qualification::{
+    FieldMapping, QualificationPreview, QualificationSettings, QualifyLeadInput, field_mappings,
+};
+use crate::graphql::{actor, db};
+use crate::service;
+
+#[derive(Default)]
+pub struct QualificationQuery;
+
+#[Object]
+impl QualificationQuery {
+    /// The organization's lead qualification settings.
+    async fn qualification_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<QualificationSettings> {
+        actor(ctx)?;
+        Ok(QualificationSettings(
+            service::settings::get(&db(ctx)?.read).await?,
+        ))
+    }
+
+    /// What `qualifyLead` would do with the same input: records, mapped values, required
+    /// choices, duplicates and warnings. Writes nothing.
+    async fn preview_qualification(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The same input qualifyLead takes.")] input: QualifyLeadInput,
+    ) -> async_graphql::Result<QualificationPreview> {
+        let actor = actor(ctx)?;
+        let request = input.parse()?;
+        Ok(service::qualification::preview(db(ctx)?, actor, request)
+            .await?
+            .into())
+    }
+
+    /// How lead fields are carried over to the account, contact and opportunity on
+    /// qualification.
+    async fn field_mappings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldMapping>> {
+        actor(ctx)?;
+        Ok(field_mappings())
+    }
+}
