@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Object};
 use crate::domain::values;
 use crate::error::AppError;
 use crate::graphql::loaders::{AccountId, ContactId, OpportunityId, UserId};
+use crate::graphql::types::audit::AuditEvent;
 use crate::graphql::types::connection::{
     AccountConnection, ContactConnection, OpportunityConnection,
 };
@@ -27,6 +28,19 @@ impl RecordQuery {
             .ok_or_else(|| {
                 AppError::Unauthenticated("the token's user no longer exists".into()).into()
             })
+    }
+
+    /// The audit trail of a record, oldest first. The qualification settings' trail is under
+    /// the nil id `00000000-0000-0000-0000-000000000000`.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record's id.")] record_id: ID,
+    ) -> async_graphql::Result<Vec<AuditEvent>> {
+        actor(ctx)?;
+        let id = values::parse_id("recordId", &record_id)?;
+        let events = service::audit::events_for(&db(ctx)?.read, id).await?;
+        Ok(events.into_iter().map(AuditEvent).collect())
     }
 
     /// An account by id; null when there is none.

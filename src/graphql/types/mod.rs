@@ -1,5 +1,6 @@
 //! The GraphQL types: scalars, enums, records, connections, inputs and payloads.
 
+pub mod audit;
 pub mod connection;
 pub mod enums;
 pub mod inputs;
