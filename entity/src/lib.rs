@@ -11,6 +11,7 @@ pub mod duplicate_rule_condition;
 pub mod enums;
 pub mod idempotency_key;
 pub mod lead;
+pub mod match_key;
 pub mod note;
 pub mod opportunity;
 pub mod qualification_settings;

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_records;
 mod m20261123_000002_idempotency;
+mod m20261123_000003_duplicate_detection;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_records::Migration),
             Box::new(m20261123_000002_idempotency::Migration),
+            Box::new(m20261123_000003_duplicate_detection::Migration),
         ]
     }
 }

@@ -59,6 +59,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Account(&account)]).await?;
     audit::record(
         &txn,
         Some(actor),

@@ -56,6 +56,7 @@ pub async fn create(db: &Db, actor: &Actor, new: NewContact) -> AppResult<contac
     }
     .insert(&txn)
     .await?;
+    super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Contact(&contact)]).await?;
     audit::record(
         &txn,
         Some(actor),

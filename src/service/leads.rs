@@ -268,6 +268,7 @@ pub async fn create(
     auto_populate(&txn, &mut model).await?;
     require_lead_fields(&model)?;
     let lead = model.insert(&txn).await?;
+    super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Lead(&lead)]).await?;
     audit::record(
         &txn,
         Some(actor),
@@ -449,6 +450,7 @@ pub async fn update(
     require_lead_fields(&model)?;
     model.modified_at = Set(super::now());
     let after = guarded_update(&txn, model).await?;
+    super::duplicates::replace_keys(&txn, super::duplicates::Record::Lead(&after)).await?;
     let changes = audit::diff(
         &serde_json::to_value(&before).map_err(AppError::internal)?,
         &serde_json::to_value(&after).map_err(AppError::internal)?,
@@ -542,6 +544,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
         .exec(&txn)
         .await?;
     lead::Entity::delete_by_id(id).exec(&txn).await?;
+    super::duplicates::delete_keys(&txn, entity::DuplicateRecordType::Lead, id).await?;
     audit::record(
         &txn,
         Some(actor),

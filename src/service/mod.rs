@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod contacts;
+pub mod duplicate_rules;
 pub mod duplicates;
 pub mod leads;
 pub mod notes;

@@ -688,6 +688,7 @@ pub async fn qualify_in(
     let account = match new_account {
         Some(model) => {
             let stored = model.into_active_model().reset_all().insert(conn).await?;
+            duplicates::insert_keys(conn, &[duplicates::Record::Account(&stored)]).await?;
             audit::record(
                 conn,
                 Some(actor),
@@ -704,6 +705,7 @@ pub async fn qualify_in(
     let contact = match new_contact {
         Some(model) => {
             let stored = model.into_active_model().reset_all().insert(conn).await?;
+            duplicates::insert_keys(conn, &[duplicates::Record::Contact(&stored)]).await?;
             audit::record(
                 conn,
                 Some(actor),

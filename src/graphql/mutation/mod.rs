@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per area. Every mutation takes one `input`
 //! argument and returns a `...Payload`.
 
+mod duplicates;
 mod leads;
 mod qualification;
 mod records;
@@ -13,4 +14,5 @@ pub struct MutationRoot(
     leads::LeadMutation,
     records::RecordMutation,
     qualification::QualificationMutation,
+    duplicates::DuplicateRuleMutation,
 );

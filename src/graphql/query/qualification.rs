@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object};
 
+use crate::graphql::types::duplicates::DuplicateRule;
 use crate::graphql::types::qualification::{
     FieldMapping, QualificationPreview, QualificationSettings, QualifyLeadInput, field_mappings,
 };
@@ -36,6 +37,16 @@ impl QualificationQuery {
         Ok(service::qualification::preview(db(ctx)?, actor, request)
             .await?
             .into())
+    }
+
+    /// Every duplicate detection rule, published first.
+    async fn duplicate_rules(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DuplicateRule>> {
+        actor(ctx)?;
+        let rules = service::duplicate_rules::list(&db(ctx)?.read).await?;
+        Ok(rules.into_iter().map(Into::into).collect())
     }
 
     /// How lead fields are carried over to the account, contact and opportunity on

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod connection;
+pub mod duplicates;
 pub mod enums;
 pub mod inputs;
 pub mod qualification;

@@ -318,7 +318,17 @@ pub struct DuplicateReport {
     pub contacts: Vec<ContactMatch>,
 }
 
-fn rules(rules: Vec<duplicates::MatchedRule>) -> Vec<MatchedRule> {
+/// An existing lead that matches a lead.
+#[derive(SimpleObject)]
+pub struct LeadMatch {
+    /// The other lead.
+    pub lead: Lead,
+    /// The rules that matched it.
+    pub rules: Vec<MatchedRule>,
+}
+
+/// The API form of matched rules.
+pub fn matched_rules(rules: Vec<duplicates::MatchedRule>) -> Vec<MatchedRule> {
     rules
         .into_iter()
         .map(|r| MatchedRule {
@@ -336,7 +346,7 @@ impl From<Report> for DuplicateReport {
                 .into_iter()
                 .map(|m| AccountMatch {
                     account: Account(m.record),
-                    rules: rules(m.rules),
+                    rules: matched_rules(m.rules),
                 })
                 .collect(),
             contacts: report
@@ -344,7 +354,7 @@ impl From<Report> for DuplicateReport {
                 .into_iter()
                 .map(|m| ContactMatch {
                     contact: Contact(m.record),
-                    rules: rules(m.rules),
+                    rules: matched_rules(m.rules),
                 })
                 .collect(),
         }

@@ -275,6 +275,60 @@ impl Lead {
             .map(Stakeholder)
             .collect())
     }
+    /// Accounts that match this lead by the published LEAD → ACCOUNT rules: the candidates for
+    /// Existing Account. (A lookup per lead: ask for it on one lead, not on a long list.)
+    async fn matching_accounts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::qualification::AccountMatch>> {
+        let found = crate::service::duplicates::accounts_matching_lead(
+            &crate::graphql::db(ctx)?.read,
+            &self.0,
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(|m| super::qualification::AccountMatch {
+                account: Account(m.record),
+                rules: super::qualification::matched_rules(m.rules),
+            })
+            .collect())
+    }
+    /// Contacts that match this lead by the published LEAD → CONTACT rules: the candidates for
+    /// Existing Contact.
+    async fn matching_contacts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::qualification::ContactMatch>> {
+        let found = crate::service::duplicates::contacts_matching_lead(
+            &crate::graphql::db(ctx)?.read,
+            &self.0,
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .map(|m| super::qualification::ContactMatch {
+                contact: Contact(m.record),
+                rules: super::qualification::matched_rules(m.rules),
+            })
+            .collect())
+    }
+    /// Other leads that match this lead by the published LEAD → LEAD rules.
+    async fn matching_leads(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::qualification::LeadMatch>> {
+        let found =
+            crate::service::duplicates::lead_matches(&crate::graphql::db(ctx)?.read, &self.0)
+                .await?;
+        Ok(found
+            .into_iter()
+            .map(|m| super::qualification::LeadMatch {
+                lead: Lead(m.record),
+                rules: super::qualification::matched_rules(m.rules),
+            })
+            .collect())
+    }
     /// When the lead was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -1,0 +1,24 @@
+//! `match_keys`: the normalized value of one matchable field of an account, contact or lead.
+
+use sea_orm::entity::prelude::*;
+
+use crate::DuplicateRecordType;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[sea_orm(table_name = "match_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub record_type: DuplicateRecordType,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub record_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub field: String,
+    pub key: String,
+    pub key_folded: String,
+    pub key_reversed: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
