@@ -255,13 +255,13 @@ mod tests {
             &b
         ));
         assert!(keys_match(
-            &cond(MatchOperator::SameLastCharacters, Some(3)),
+            &cond(MatchOperator::SameLastCharacters, Some(2)),
             false,
             &a,
             &b
         ));
         assert!(!keys_match(
-            &cond(MatchOperator::SameLastCharacters, Some(5)),
+            &cond(MatchOperator::SameLastCharacters, Some(3)),
             false,
             &a,
             &b
