@@ -32,11 +32,22 @@ pub const MAX_BATCH: usize = 10;
 /// Most aliased fields in one operation (aliases multiply the work of a single field).
 pub const MAX_ALIASES: usize = 30;
 
+/// The parameters of a GraphQL request over GET.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
 /// What the handlers share.
 pub struct HttpState {
     pub schema: AppSchema,
     pub db: Db,
     pub keys: TokenKeys,
+    /// Whether introspection queries are answered.
+    pub introspection: bool,
     /// GraphiQL page, when enabled; `{TOKEN}`-free.
     pub graphiql: Option<String>,
     /// GraphiQL page with a development token in its headers, served only to loopback clients.
@@ -83,12 +94,30 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<Arc<HttpState>>) -> 
             None => HttpResponse::NotFound().finish(),
         };
     }
-    let request = match async_graphql::http::parse_query_string(query_string) {
-        Ok(request) => request,
+    let params = match web::Query::<GetParams>::from_query(query_string) {
+        Ok(params) => params.into_inner(),
         Err(err) => {
             return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &err.to_string());
         }
     };
+    let mut request = Request::new(params.query);
+    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        match serde_json::from_str(&variables) {
+            Ok(variables) => {
+                request = request.variables(async_graphql::Variables::from_json(variables))
+            }
+            Err(err) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    &format!("variables is not a JSON object: {err}"),
+                );
+            }
+        }
+    }
     if let Ok(document) = async_graphql::parser::parse_query(&request.query)
         && let Some(op) = selected_operation(&document, request.operation_name.as_deref())
         && op != OperationType::Query
@@ -174,7 +203,7 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
         }
     };
     let prepare = |request: Request| -> Result<Request, ServerError> {
-        check_aliases(&request)?;
+        check_document(&request, state.introspection)?;
         Ok(request.data(actor.clone()).data(loaders(state.db.clone())))
     };
     let response = match batch {
@@ -237,8 +266,9 @@ fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Opti
     }
 }
 
-/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields.
-fn check_aliases(request: &Request) -> Result<(), ServerError> {
+/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields, and introspection when it
+/// is disabled (with an error, rather than the executor's silent null).
+fn check_document(request: &Request, introspection: bool) -> Result<(), ServerError> {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return Ok(()); // the executor reports the syntax error
     };
@@ -264,6 +294,11 @@ fn check_aliases(request: &Request) -> Result<(), ServerError> {
         .values()
         .map(|f| count(&f.node.selection_set.node))
         .sum();
+    if !introspection && introspects(&document) {
+        let mut error = ServerError::new("introspection is disabled on this server", None);
+        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
+        return Err(error);
+    }
     if operations + fragments > MAX_ALIASES {
         let mut error = ServerError::new(
             format!("an operation may use at most {MAX_ALIASES} aliases"),
@@ -273,6 +308,28 @@ fn check_aliases(request: &Request) -> Result<(), ServerError> {
         return Err(error);
     }
     Ok(())
+}
+
+/// Whether any selection (in operations or fragments) asks for `__schema` or `__type`.
+fn introspects(document: &ExecutableDocument) -> bool {
+    fn asks(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                name == "__schema" || name == "__type" || asks(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => asks(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| asks(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| asks(&f.node.selection_set.node))
 }
 
 fn code_extensions(code: &str, field: Option<&str>) -> async_graphql::ErrorExtensionValues {

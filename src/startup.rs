@@ -90,6 +90,7 @@ impl Application {
             schema: schema::build(db.clone(), settings.introspection_enabled()),
             db: db.clone(),
             keys: keys.clone(),
+            introspection: settings.introspection_enabled(),
             graphiql: graphiql.then(|| http::graphiql_page(None)),
             graphiql_with_token: graphiql
                 .then(|| {

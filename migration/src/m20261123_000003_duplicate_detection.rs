@@ -19,8 +19,17 @@ impl MigrationName for Migration {
     }
 }
 
-/// The default rules: (id, name, base, matching, [(base field, matching field)]).
-const DEFAULT_RULES: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
+/// A default rule: (id, name, base, matching, [(base field, matching field)]).
+type DefaultRule = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The default rules.
+const DEFAULT_RULES: &[DefaultRule] = &[
     (
         "019ab000-0000-7000-8000-000000000001",
         "Accounts with the same account name",

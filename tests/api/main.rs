@@ -6,8 +6,11 @@
 
 mod helpers;
 
+mod access;
 mod auth;
+mod duplicates;
 mod health;
 mod leads;
+mod qualification;
 mod records;
 mod schema;

@@ -582,7 +582,19 @@ impl Opportunity {
     async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
         let mut ids = vec![self.0.id];
         ids.extend(self.0.originating_lead_id);
-        notes_of(ctx, &ids).await
+        let mut notes = notes_of(ctx, &ids).await?;
+        // The lead summary is written to both timelines; show the opportunity's copy once.
+        let own: Vec<(Option<String>, Option<String>)> = notes
+            .iter()
+            .filter(|n| n.0.regarding_id == self.0.id && n.0.created_by.is_none())
+            .map(|n| (n.0.subject.clone(), n.0.text.clone()))
+            .collect();
+        notes.retain(|n| {
+            n.0.regarding_id == self.0.id
+                || n.0.created_by.is_some()
+                || !own.contains(&(n.0.subject.clone(), n.0.text.clone()))
+        });
+        Ok(notes)
     }
     /// Contacts involved in the decision.
     async fn stakeholders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Stakeholder>> {
