@@ -1,4 +1,4 @@
-//! The `leadq` command: serve (default), migrate, schema, token.
+//! The `leadq` command: serve (default), migrate, schema, seed, token.
 
 use clap::{Parser, Subcommand};
 use entity::Role;
@@ -23,6 +23,9 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), identical to schema.graphql.
     Schema,
+    /// Load a demo data set (users, accounts, contacts, leads in every state) into an empty
+    /// database.
+    Seed,
     /// Print a bearer token for a user, creating the user if new.
     Token {
         /// The user's name.
@@ -68,6 +71,23 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
         }
         Command::Schema => print!("{}", graphql::schema::sdl()),
+        Command::Seed => {
+            telemetry::init("warn");
+            let db = startup::connect_and_migrate(&cli.settings).await?;
+            let summary = leadq::seed::seed(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            db.close().await;
+            println!(
+                "seeded {} users, {} accounts, {} contacts, {} open, {} qualified and {} disqualified leads",
+                summary.users,
+                summary.accounts,
+                summary.contacts,
+                summary.open_leads,
+                summary.qualified_leads,
+                summary.disqualified_leads
+            );
+        }
         Command::Token {
             name,
             roles,

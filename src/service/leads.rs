@@ -78,6 +78,11 @@ pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<lead::Model
         .ok_or_else(|| AppError::not_found("lead", id))
 }
 
+/// How many leads there are.
+pub async fn count(db: &Db) -> AppResult<u64> {
+    Ok(lead::Entity::find().count(&db.read).await?)
+}
+
 /// A lead by id, if any.
 pub async fn find(db: &Db, id: Uuid) -> AppResult<Option<lead::Model>> {
     Ok(lead::Entity::find_by_id(id).one(&db.read).await?)
@@ -556,4 +561,131 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
     .await?;
     txn.commit().await?;
     Ok(id)
+}
+
+/// Disqualifies an open lead with a disqualified status reason (LOST by default). Refused with
+/// `LEAD_HAS_OPPORTUNITY` while any opportunity is associated with the lead. The record, its
+/// notes and stakeholders stay.
+pub async fn disqualify(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    reason: Option<LeadStatusReason>,
+) -> AppResult<lead::Model> {
+    let reason = reason.unwrap_or(LeadStatusReason::Lost);
+    if !matches!(
+        reason,
+        LeadStatusReason::Lost
+            | LeadStatusReason::CannotContact
+            | LeadStatusReason::NoLongerInterested
+            | LeadStatusReason::Canceled
+    ) {
+        return Err(AppError::bad_input(
+            "statusReason",
+            format!(
+                "{} is not a disqualified status reason: use LOST, CANNOT_CONTACT, \
+                 NO_LONGER_INTERESTED or CANCELED",
+                reason.as_str()
+            ),
+        ));
+    }
+    let txn = db.begin_write().await?;
+    let lead = get(&txn, id).await?;
+    ensure_can_work(actor, lead.owner_id, "lead")?;
+    if lead.state != LeadState::Open {
+        return Err(AppError::LeadClosed);
+    }
+    let opportunities = entity::opportunity::Entity::find()
+        .filter(entity::opportunity::Column::OriginatingLeadId.eq(id))
+        .count(&txn)
+        .await?;
+    if opportunities > 0 {
+        return Err(AppError::LeadHasOpportunity);
+    }
+    let now = super::now();
+    let changed = lead::Entity::update_many()
+        .col_expr(lead::Column::State, Expr::value(LeadState::Disqualified))
+        .col_expr(lead::Column::StatusReason, Expr::value(reason))
+        .col_expr(lead::Column::ModifiedAt, Expr::value(now))
+        .filter(lead::Column::Id.eq(id))
+        .filter(lead::Column::State.eq(LeadState::Open))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::LeadClosed);
+    }
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        id,
+        action::DISQUALIFIED,
+        json!({ "state": { "from": LeadState::Open, "to": LeadState::Disqualified },
+                "statusReason": { "from": lead.status_reason, "to": reason } }),
+    )
+    .await?;
+    let after = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Reactivates a qualified or disqualified lead: Open / New at the Qualify stage, ready to be
+/// qualified again. Records created by an earlier qualification stay (and stay linked to it as
+/// its opportunities); the lead's links to its qualified account, contact and opportunity are
+/// cleared so a new qualification starts afresh.
+pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Model> {
+    let txn = db.begin_write().await?;
+    let lead = get(&txn, id).await?;
+    ensure_can_work(actor, lead.owner_id, "lead")?;
+    if lead.state == LeadState::Open {
+        return Err(AppError::Conflict("the lead is already open".to_owned()));
+    }
+    let changed = lead::Entity::update_many()
+        .col_expr(lead::Column::State, Expr::value(LeadState::Open))
+        .col_expr(
+            lead::Column::StatusReason,
+            Expr::value(LeadStatusReason::New),
+        )
+        .col_expr(
+            lead::Column::ProcessStage,
+            Expr::value(ProcessStage::Qualify),
+        )
+        .col_expr(
+            lead::Column::QualifiedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            lead::Column::QualifiedAccountId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            lead::Column::QualifiedContactId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(
+            lead::Column::QualifyingOpportunityId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(lead::Column::ModifiedAt, Expr::value(super::now()))
+        .filter(lead::Column::Id.eq(id))
+        .filter(lead::Column::State.eq(lead.state))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "the lead changed meanwhile; try again".to_owned(),
+        ));
+    }
+    audit::record(
+        &txn,
+        Some(actor),
+        RecordType::Lead,
+        id,
+        action::REACTIVATED,
+        json!({ "state": { "from": lead.state, "to": LeadState::Open } }),
+    )
+    .await?;
+    let after = get(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
 }

@@ -11,6 +11,7 @@ mod auth;
 mod duplicates;
 mod health;
 mod leads;
+mod lifecycle;
 mod qualification;
 mod records;
 mod schema;

@@ -3,8 +3,8 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::values;
-use crate::graphql::types::Lead;
 use crate::graphql::types::inputs::{CreateLeadInput, UpdateLeadInput};
+use crate::graphql::types::{Lead, LeadStatusReason};
 use crate::graphql::{actor, db};
 use crate::service;
 
@@ -116,5 +116,70 @@ impl LeadMutation {
         Ok(DeleteLeadPayload {
             deleted_id: ID(deleted.to_string()),
         })
+    }
+}
+
+/// A lead to disqualify.
+#[derive(InputObject)]
+pub struct DisqualifyLeadInput {
+    /// The open lead.
+    pub lead_id: ID,
+    /// LOST (default), CANNOT_CONTACT, NO_LONGER_INTERESTED or CANCELED.
+    #[graphql(default_with = "LeadStatusReason::Lost")]
+    pub status_reason: LeadStatusReason,
+}
+
+/// The disqualified lead.
+#[derive(SimpleObject)]
+pub struct DisqualifyLeadPayload {
+    /// The lead, now DISQUALIFIED.
+    pub lead: Lead,
+}
+
+/// A lead to reactivate.
+#[derive(InputObject)]
+pub struct ReactivateLeadInput {
+    /// The qualified or disqualified lead.
+    pub lead_id: ID,
+}
+
+/// The reactivated lead.
+#[derive(SimpleObject)]
+pub struct ReactivateLeadPayload {
+    /// The lead, now OPEN / NEW at the QUALIFY stage.
+    pub lead: Lead,
+}
+
+#[derive(Default)]
+pub struct LeadStateMutation;
+
+#[Object]
+impl LeadStateMutation {
+    /// Disqualifies an open lead with no associated opportunity; it stays as a record with its
+    /// notes and stakeholders.
+    async fn disqualify_lead(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lead and the reason.")] input: DisqualifyLeadInput,
+    ) -> async_graphql::Result<DisqualifyLeadPayload> {
+        let actor = actor(ctx)?;
+        let id = values::parse_id("leadId", &input.lead_id)?;
+        let lead =
+            service::leads::disqualify(db(ctx)?, actor, id, Some(input.status_reason.into()))
+                .await?;
+        Ok(DisqualifyLeadPayload { lead: Lead(lead) })
+    }
+
+    /// Reopens a qualified or disqualified lead (OPEN / NEW at QUALIFY) so it can be worked and
+    /// qualified again; records from earlier qualifications stay.
+    async fn reactivate_lead(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lead.")] input: ReactivateLeadInput,
+    ) -> async_graphql::Result<ReactivateLeadPayload> {
+        let actor = actor(ctx)?;
+        let id = values::parse_id("leadId", &input.lead_id)?;
+        let lead = service::leads::reactivate(db(ctx)?, actor, id).await?;
+        Ok(ReactivateLeadPayload { lead: Lead(lead) })
     }
 }

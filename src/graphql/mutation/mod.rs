@@ -12,6 +12,7 @@ use async_graphql::MergedObject;
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     leads::LeadMutation,
+    leads::LeadStateMutation,
     records::RecordMutation,
     qualification::QualificationMutation,
     duplicates::DuplicateRuleMutation,
