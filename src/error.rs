@@ -9,7 +9,7 @@ use async_graphql::ErrorExtensions;
 use sea_orm::{DbErr, SqlErr};
 
 /// Everything that can go wrong in a use case, as a client should learn it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AppError {
     /// Input that does not parse or breaks a rule; `field` is the input field's path.
     BadUserInput { field: String, message: String },

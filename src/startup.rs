@@ -87,7 +87,11 @@ impl Application {
 
         let graphiql = settings.graphiql_enabled();
         let state = Arc::new(HttpState {
-            schema: schema::build(db.clone(), settings.introspection_enabled()),
+            schema: schema::build(
+                db.clone(),
+                settings.introspection_enabled(),
+                settings.max_bulk_leads,
+            ),
             db: db.clone(),
             keys: keys.clone(),
             introspection: settings.introspection_enabled(),

@@ -28,8 +28,10 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
 }
 
 /// The schema served at run time.
-pub fn build(db: Db, introspection: bool) -> AppSchema {
-    let mut builder = schema_builder().data(db);
+pub fn build(db: Db, introspection: bool, max_bulk_leads: usize) -> AppSchema {
+    let mut builder = schema_builder()
+        .data(db)
+        .data(super::types::bulk::MaxBulkLeads(max_bulk_leads));
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 pub mod contacts;
 pub mod duplicate_rules;
 pub mod duplicates;

@@ -591,7 +591,7 @@ fn display(value: &Value, column: &str) -> Option<String> {
 }
 
 /// Loads the lead for qualification: it must exist, be open and be the caller's to work.
-fn check_lead(actor: &Actor, lead: &lead::Model) -> AppResult<()> {
+pub fn check_lead(actor: &Actor, lead: &lead::Model) -> AppResult<()> {
     ensure_can_work(actor, lead.owner_id, "lead")?;
     if lead.state != LeadState::Open {
         return Err(AppError::LeadClosed);

@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod bulk;
 mod duplicates;
 mod health;
 mod leads;

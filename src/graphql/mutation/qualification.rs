@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
+use crate::graphql::types::bulk::{MaxBulkLeads, QualifyLeadsInput, QualifyLeadsPayload};
 use crate::graphql::types::qualification::{
     QualificationSettings, QualifyLeadInput, QualifyLeadPayload, UpdateQualificationSettingsInput,
 };
@@ -35,6 +36,24 @@ impl QualificationMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// Qualifies many leads with one set of choices; each lead in its own transaction, results
+    /// in input order. An oversized batch (BATCH_TOO_LARGE) or a repeated id (BAD_USER_INPUT) is
+    /// refused before anything runs.
+    async fn qualify_leads(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The leads and the choices.")] input: QualifyLeadsInput,
+    ) -> async_graphql::Result<QualifyLeadsPayload> {
+        let actor = actor(ctx)?;
+        let max = ctx
+            .data::<MaxBulkLeads>()
+            .copied()
+            .unwrap_or(MaxBulkLeads(10_000));
+        let request = input.parse()?;
+        let results = service::bulk::qualify_leads(db(ctx)?, actor, request, max.0).await?;
+        Ok(results.into())
     }
 
     /// Changes the lead qualification settings (System Administrators only).

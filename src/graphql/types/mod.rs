@@ -1,6 +1,7 @@
 //! The GraphQL types: scalars, enums, records, connections, inputs and payloads.
 
 pub mod audit;
+pub mod bulk;
 pub mod connection;
 pub mod duplicates;
 pub mod enums;

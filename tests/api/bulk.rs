@@ -1,0 +1,220 @@
+use entity::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+
+const BULK: &str = "mutation($i: QualifyLeadsInput!) { qualifyLeads(input: $i) {
+    qualifiedCount duplicatesFoundCount failedCount
+    results { leadId outcome lead { state } account { id name } contact { id } opportunities { id }
+              duplicates { accounts { account { id } } contacts { contact { id } } } error { code } } } }";
+
+async fn counts(app: &TestApp) -> (i64, i64, i64) {
+    let d = app
+        .ok(
+            "{ accounts { totalCount } contacts { totalCount } opportunities { totalCount } }",
+            json!({}),
+        )
+        .await;
+    (
+        d["accounts"]["totalCount"].as_i64().unwrap(),
+        d["contacts"]["totalCount"].as_i64().unwrap(),
+        d["opportunities"]["totalCount"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_mixed_batch_gives_one_result_per_lead_in_order() {
+    let app = spawn_app().await;
+    let (_, seller) = app.user("Sam", &[Role::Salesperson]).await;
+    let open = app
+        .create_lead_as(
+            &seller,
+            json!({ "companyName": "Alpha", "email": "a@alpha.com" }),
+        )
+        .await;
+    let closed = app
+        .create_lead_as(&seller, json!({ "companyName": "Beta" }))
+        .await;
+    app.graphql_as(
+        &seller,
+        "mutation($i: DisqualifyLeadInput!) { disqualifyLead(input: $i) { lead { id } } }",
+        json!({ "i": { "leadId": closed["id"] } }),
+    )
+    .await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let others = app.create_lead(json!({ "companyName": "Gamma" })).await; // the admin's: forbidden to the seller
+    app.create_account(json!({ "name": "Delta" })).await;
+    let duplicate = app
+        .create_lead_as(&seller, json!({ "companyName": "delta" }))
+        .await;
+    let no_company = app
+        .create_lead_as(&seller, json!({ "email": "n@x.com" }))
+        .await;
+    let ids = json!([
+        open["id"],
+        closed["id"],
+        unknown,
+        others["id"],
+        duplicate["id"],
+        no_company["id"]
+    ]);
+    let body = app
+        .graphql_as(
+            &seller,
+            BULK,
+            json!({ "i": { "leadIds": ids, "account": "CREATE_NEW" } }),
+        )
+        .await;
+    let payload = &body["data"]["qualifyLeads"];
+    let outcomes: Vec<(&str, Option<&str>)> = payload["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["outcome"].as_str().unwrap(), r["error"]["code"].as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("QUALIFIED", None),
+            ("FAILED", Some("LEAD_CLOSED")),
+            ("FAILED", Some("NOT_FOUND")),
+            ("FAILED", Some("FORBIDDEN")),
+            ("DUPLICATES_FOUND", None),
+            ("FAILED", Some("COMPANY_NAME_REQUIRED")),
+        ],
+        "{body:#}"
+    );
+    let result_ids: Vec<&Value> = payload["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["leadId"])
+        .collect();
+    assert_eq!(
+        result_ids,
+        ids.as_array().unwrap().iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        (
+            payload["qualifiedCount"].as_i64(),
+            payload["duplicatesFoundCount"].as_i64(),
+            payload["failedCount"].as_i64()
+        ),
+        (Some(1), Some(1), Some(4))
+    );
+    assert_eq!(payload["results"][0]["account"]["name"], "Alpha");
+    assert_eq!(
+        counts(&app).await,
+        (2, 1, 1),
+        "only the first lead's records, plus the Delta account"
+    );
+    assert_eq!(
+        app.lead(duplicate["id"].as_str().unwrap()).await["state"],
+        "OPEN"
+    );
+    assert_eq!(
+        app.lead(others["id"].as_str().unwrap()).await["state"],
+        "OPEN"
+    );
+}
+
+#[tokio::test]
+async fn each_duplicate_policy_does_what_it_says() {
+    let app = spawn_app().await;
+    let delta = app.create_account(json!({ "name": "Delta" })).await;
+    let single = app.create_lead(json!({ "companyName": "Delta" })).await;
+    // REPORT (default).
+    let data = app
+        .ok(BULK, json!({ "i": { "leadIds": [single["id"]] } }))
+        .await;
+    assert_eq!(
+        data["qualifyLeads"]["results"][0]["outcome"],
+        "DUPLICATES_FOUND"
+    );
+    assert_eq!(
+        data["qualifyLeads"]["results"][0]["duplicates"]["accounts"][0]["account"]["id"],
+        delta.as_str()
+    );
+    // LINK_SINGLE_MATCH links the one match.
+    let data = app
+        .ok(
+            BULK,
+            json!({ "i": { "leadIds": [single["id"]], "duplicatePolicy": "LINK_SINGLE_MATCH" } }),
+        )
+        .await;
+    assert_eq!(data["qualifyLeads"]["results"][0]["outcome"], "QUALIFIED");
+    assert_eq!(
+        data["qualifyLeads"]["results"][0]["account"]["id"],
+        delta.as_str()
+    );
+    // Several matches: LINK_SINGLE_MATCH reports.
+    app.create_account(json!({ "name": "DELTA" })).await;
+    let several = app.create_lead(json!({ "companyName": "delta" })).await;
+    let data = app
+        .ok(
+            BULK,
+            json!({ "i": { "leadIds": [several["id"]], "duplicatePolicy": "LINK_SINGLE_MATCH" } }),
+        )
+        .await;
+    assert_eq!(
+        data["qualifyLeads"]["results"][0]["outcome"],
+        "DUPLICATES_FOUND"
+    );
+    // CREATE_ANYWAY creates a third Delta.
+    let data = app
+        .ok(
+            BULK,
+            json!({ "i": { "leadIds": [several["id"]], "duplicatePolicy": "CREATE_ANYWAY" } }),
+        )
+        .await;
+    assert_eq!(data["qualifyLeads"]["results"][0]["outcome"], "QUALIFIED");
+    assert_eq!(counts(&app).await.0, 3);
+}
+
+#[tokio::test]
+async fn oversized_and_repeated_batches_are_refused_before_anything_runs() {
+    let app = spawn_app_with(|s| s.max_bulk_leads = 3).await;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        ids.push(
+            app.create_lead(json!({ "companyName": format!("Co {i}") }))
+                .await["id"]
+                .clone(),
+        );
+    }
+    let body = app.graphql(BULK, json!({ "i": { "leadIds": ids } })).await;
+    assert_eq!(error_code(&body), "BATCH_TOO_LARGE");
+    let body = app
+        .graphql(
+            BULK,
+            json!({ "i": { "leadIds": [ids[0], ids[1], ids[0]] } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "leadIds");
+    let body = app
+        .graphql(BULK, json!({ "i": { "leadIds": [ids[0], "nope"] } }))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "leadIds.1");
+    assert_eq!(counts(&app).await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn running_a_batch_again_finishes_the_rest_without_duplicating() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            app.create_lead(
+                json!({ "companyName": format!("Company {i}"), "email": format!("p{i}@x.com") }),
+            )
+            .await["id"]
+                .clone(),
+        );
+    }
+    app.ok(BULK, json!({ "i": { "leadIds": &ids[..2] } })).await;
+    let data = app.ok(BULK, json!({ "i": { "leadIds": ids } })).await;
+    assert_eq!(data["qualifyLeads"]["qualifiedCount"], 3);
+    assert_eq!(data["qualifyLeads"]["failedCount"], 2);
+    assert_eq!(counts(&app).await, (5, 5, 5));
+}
