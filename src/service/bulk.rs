@@ -51,7 +51,7 @@ pub struct BulkRequest {
 /// The result for one lead.
 #[derive(Debug, Clone)]
 pub enum ItemResult {
-    Qualified(Qualified),
+    Qualified(Box<Qualified>),
     DuplicatesFound {
         lead: lead::Model,
         report: DuplicateReport,
@@ -219,7 +219,7 @@ async fn attempt(
 
 fn into_item(outcome: Outcome) -> ItemResult {
     match outcome {
-        Outcome::Qualified(q) => ItemResult::Qualified(q),
+        Outcome::Qualified(q) => ItemResult::Qualified(Box::new(q)),
         Outcome::DuplicatesFound { lead, report } => ItemResult::DuplicatesFound { lead, report },
     }
 }

@@ -114,6 +114,7 @@ impl From<Vec<ItemResult>> for QualifyLeadsPayload {
         for item in items {
             payload.results.push(match item {
                 ItemResult::Qualified(q) => {
+                    let q = *q;
                     payload.qualified_count += 1;
                     QualifyLeadsResult {
                         lead_id: ID(q.lead.id.to_string()),
