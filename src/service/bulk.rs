@@ -49,6 +49,8 @@ pub struct BulkRequest {
 }
 
 /// The result for one lead.
+// A batch holds at most a few thousand of these, briefly; the size difference is harmless.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ItemResult {
     Qualified(Box<Qualified>),
