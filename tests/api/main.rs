@@ -9,6 +9,7 @@ mod helpers;
 mod access;
 mod auth;
 mod bulk;
+mod crash;
 mod duplicates;
 mod health;
 mod leads;
