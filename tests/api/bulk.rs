@@ -218,3 +218,42 @@ async fn running_a_batch_again_finishes_the_rest_without_duplicating() {
     assert_eq!(data["qualifyLeads"]["failedCount"], 2);
     assert_eq!(counts(&app).await, (5, 5, 5));
 }
+
+#[tokio::test]
+async fn concurrent_bulk_and_single_qualifications_all_succeed_without_lock_errors() {
+    let app = spawn_app().await;
+    let mut bulk_ids = Vec::new();
+    for i in 0..60 {
+        bulk_ids.push(
+            app.create_lead(
+                json!({ "companyName": format!("Bulk {i}"), "lastName": format!("B{i}") }),
+            )
+            .await["id"]
+                .clone(),
+        );
+    }
+    let mut single_ids = Vec::new();
+    for i in 0..20 {
+        single_ids.push(
+            app.create_lead(
+                json!({ "companyName": format!("Single {i}"), "lastName": format!("S{i}") }),
+            )
+            .await["id"]
+                .clone(),
+        );
+    }
+    let bulk = app.graphql(BULK, json!({ "i": { "leadIds": bulk_ids } }));
+    let singles = futures_util::future::join_all(single_ids.iter().map(|id| {
+        app.graphql(
+            "mutation($i: QualifyLeadInput!) { qualifyLead(input: $i) { outcome } }",
+            json!({ "i": { "leadId": id } }),
+        )
+    }));
+    let (bulk, singles) = tokio::join!(bulk, singles);
+    assert_eq!(bulk["data"]["qualifyLeads"]["qualifiedCount"], 60, "{bulk}");
+    for single in singles {
+        assert!(single.get("errors").is_none(), "{single}");
+        assert_eq!(single["data"]["qualifyLead"]["outcome"], "QUALIFIED");
+    }
+    assert_eq!(counts(&app).await, (80, 80, 80));
+}
