@@ -9,8 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, action};
-use super::leads::{after_cursor, text_search};
-use super::paging::{Cursor, Page, PageRequest, page_from_rows};
+use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, text_search};
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::records::NewAccount;

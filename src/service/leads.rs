@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     LeadState, LeadStatusReason, ProcessStage, RecordType, account, contact, lead, note, user,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::access::{ensure_can_assign, ensure_can_work};
 use super::audit::{self, action};
-use super::paging::{Cursor, Page, PageRequest, page_from_rows};
+use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, text_search};
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::records::LeadChanges;
@@ -189,41 +189,6 @@ fn parse_time_key(key: &str) -> AppResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(key)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| AppError::bad_input("after", "after is not a cursor for this ordering"))
-}
-
-/// Rows strictly after the cursor in (sort key, id) order.
-pub fn after_cursor<C: ColumnTrait>(
-    column: C,
-    key: sea_orm::Value,
-    id_column: C,
-    id: Uuid,
-    descending: bool,
-) -> Condition {
-    if descending {
-        Condition::any()
-            .add(column.lt(key.clone()))
-            .add(Condition::all().add(column.eq(key)).add(id_column.lt(id)))
-    } else {
-        Condition::any()
-            .add(column.gt(key.clone()))
-            .add(Condition::all().add(column.eq(key)).add(id_column.gt(id)))
-    }
-}
-
-/// `text` anywhere in any of `columns`, ignoring case (the same on SQLite and PostgreSQL).
-pub fn text_search<C: ColumnTrait>(text: &str, columns: &[C]) -> Condition {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
-    columns.iter().fold(Condition::any(), |any, column| {
-        any.add(
-            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
-                .like(LikeExpr::new(pattern.clone()).escape('\\')),
-        )
-    })
 }
 
 /// A new lead: what `createLead` returns.

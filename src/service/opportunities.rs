@@ -4,8 +4,7 @@ use entity::opportunity;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::leads::after_cursor;
-use super::paging::{Cursor, Page, PageRequest, page_from_rows};
+use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 

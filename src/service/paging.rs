@@ -1,4 +1,5 @@
-//! Relay-style pagination: `first` / `after` with opaque keyset cursors.
+//! Relay-style pagination (`first` / `after` with opaque keyset cursors) and the list filters
+//! every record list shares.
 //!
 //! A cursor encodes the sort key of the last row seen and its id, so the next page starts right
 //! after it whatever was inserted meanwhile, and the database reads only the page (an index on
@@ -6,6 +7,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -88,6 +91,41 @@ pub fn page_from_rows<T>(
         has_next_page,
         total_count,
     }
+}
+
+/// Rows strictly after the cursor in (sort key, id) order.
+pub fn after_cursor<C: ColumnTrait>(
+    column: C,
+    key: sea_orm::Value,
+    id_column: C,
+    id: Uuid,
+    descending: bool,
+) -> Condition {
+    if descending {
+        Condition::any()
+            .add(column.lt(key.clone()))
+            .add(Condition::all().add(column.eq(key)).add(id_column.lt(id)))
+    } else {
+        Condition::any()
+            .add(column.gt(key.clone()))
+            .add(Condition::all().add(column.eq(key)).add(id_column.gt(id)))
+    }
+}
+
+/// `text` anywhere in any of `columns`, ignoring case (the same on SQLite and PostgreSQL).
+pub fn text_search<C: ColumnTrait>(text: &str, columns: &[C]) -> Condition {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    columns.iter().fold(Condition::any(), |any, column| {
+        any.add(
+            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        )
+    })
 }
 
 #[cfg(test)]
