@@ -32,6 +32,20 @@ pub async fn record(
     action: &str,
     changes: Value,
 ) -> AppResult<()> {
+    event(actor, record_type, record_id, action, changes)
+        .insert(conn)
+        .await?;
+    Ok(())
+}
+
+/// One event, not yet stored (batched writers insert many with `service::insert_all`).
+pub fn event(
+    actor: Option<&Actor>,
+    record_type: RecordType,
+    record_id: Uuid,
+    action: &str,
+    changes: Value,
+) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         id: Set(super::new_id()),
         occurred_at: Set(super::now()),
@@ -41,9 +55,6 @@ pub async fn record(
         action: Set(action.to_owned()),
         changes: Set(changes.to_string()),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// The events about one record, oldest first.

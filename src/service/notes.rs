@@ -70,7 +70,22 @@ pub async fn insert(
     subject: Option<String>,
     text: Option<String>,
 ) -> AppResult<note::Model> {
-    Ok(note::ActiveModel {
+    Ok(
+        new_note(created_by, regarding_type, regarding_id, subject, text)
+            .insert(conn)
+            .await?,
+    )
+}
+
+/// A note, not yet stored (batched writers insert many with `service::insert_all`).
+pub fn new_note(
+    created_by: Option<Uuid>,
+    regarding_type: RecordType,
+    regarding_id: Uuid,
+    subject: Option<String>,
+    text: Option<String>,
+) -> note::ActiveModel {
+    note::ActiveModel {
         id: Set(super::new_id()),
         regarding_type: Set(regarding_type),
         regarding_id: Set(regarding_id),
@@ -79,6 +94,4 @@ pub async fn insert(
         created_by: Set(created_by),
         created_at: Set(super::now()),
     }
-    .insert(conn)
-    .await?)
 }

@@ -14,18 +14,19 @@
 //!
 //! One transaction per qualification: any failure rolls everything back and the lead stays open.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use entity::{
     CreationMode, LeadState, LeadStatusReason, OpportunityState, ProcessStage, PurchaseProcess,
-    PurchaseTimeframe, QualificationExperience, RecordState, RecordType, account, contact,
-    idempotency_key, lead, note, opportunity, qualification_settings, stakeholder,
+    PurchaseTimeframe, QualificationExperience, RecordState, RecordType, account, audit_event,
+    contact, idempotency_key, lead, note, opportunity, qualification_settings, stakeholder,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, ModelTrait,
-    PaginatorTrait, QueryFilter, Set, Value,
+    QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -599,6 +600,388 @@ pub fn check_lead(actor: &Actor, lead: &lead::Model) -> AppResult<()> {
     Ok(())
 }
 
+/// An account or contact a qualification ends with: created new, an existing one, or none.
+#[derive(Debug, Clone)]
+pub enum Resolved<T> {
+    New(T),
+    Existing(T),
+    None,
+}
+
+impl<T> Resolved<T> {
+    /// The record, new or existing.
+    pub fn record(&self) -> Option<&T> {
+        match self {
+            Self::New(record) | Self::Existing(record) => Some(record),
+            Self::None => None,
+        }
+    }
+
+    /// The record, new or existing, by value.
+    pub fn into_record(self) -> Option<T> {
+        match self {
+            Self::New(record) | Self::Existing(record) => Some(record),
+            Self::None => None,
+        }
+    }
+}
+
+/// What every qualification of one call shares.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: &'a Actor,
+    pub settings: &'a qualification_settings::Model,
+    pub summarizer: &'a dyn LeadSummarizer,
+    /// One instant per call: every lead it qualifies gets this time.
+    pub now: DateTime<Utc>,
+}
+
+/// Everything one qualification writes, built in memory by [`build`] and stored, for one lead
+/// or many at once, by [`store`].
+#[derive(Debug, Clone)]
+pub struct Writes {
+    /// What the caller gets back; `lead` is the lead as it will be stored.
+    pub qualified: Qualified,
+    new_account: bool,
+    new_contact: bool,
+    stakeholders: Vec<stakeholder::ActiveModel>,
+    notes: Vec<note::ActiveModel>,
+    audit: Vec<audit_event::ActiveModel>,
+}
+
+/// Builds everything qualifying `lead` writes (pure: no I/O): the links between the records,
+/// the opportunities through the field mappings, the stakeholders copied from the lead, the
+/// summary notes and the audit entries.
+pub fn build(
+    ctx: Context<'_>,
+    lead: &lead::Model,
+    plan: Plan,
+    mut account: Resolved<account::Model>,
+    mut contact: Resolved<contact::Model>,
+    lead_stakeholders: &[stakeholder::Model],
+    note_count: u64,
+) -> AppResult<Writes> {
+    let now = ctx.now;
+    let actor = Some(ctx.actor);
+    let account_id = account.record().map(|a| a.id);
+    let contact_id = contact.record().map(|c| c.id);
+    // Links between new records; existing records are never changed.
+    if let Resolved::New(contact) = &mut contact {
+        contact.parent_account_id = account_id;
+    }
+    if let Resolved::New(account) = &mut account {
+        account.primary_contact_id = contact_id;
+    }
+
+    let mut audit = Vec::new();
+    if let Resolved::New(account) = &account {
+        audit.push(audit::event(
+            actor,
+            RecordType::Account,
+            account.id,
+            action::CREATED,
+            json!({ "name": account.name, "originatingLeadId": lead.id }),
+        ));
+    }
+    if let Resolved::New(contact) = &contact {
+        audit.push(audit::event(
+            actor,
+            RecordType::Contact,
+            contact.id,
+            action::CREATED,
+            json!({ "lastName": contact.last_name, "originatingLeadId": lead.id }),
+        ));
+    }
+    let mut opportunities = Vec::with_capacity(plan.opportunities.len());
+    for draft in &plan.opportunities {
+        let opportunity = mapped_opportunity(
+            lead,
+            draft,
+            account_id,
+            contact_id,
+            &plan.currency_code,
+            lead.owner_id,
+            now,
+        )?;
+        audit.push(audit::event(
+            actor,
+            RecordType::Opportunity,
+            opportunity.id,
+            action::CREATED,
+            json!({ "topic": opportunity.topic, "originatingLeadId": lead.id }),
+        ));
+        opportunities.push(opportunity);
+    }
+    // The lead's stakeholders become stakeholders of each new opportunity.
+    let stakeholders = opportunities
+        .iter()
+        .flat_map(|o| {
+            lead_stakeholders
+                .iter()
+                .map(move |s| stakeholder::ActiveModel {
+                    id: Set(super::new_id()),
+                    lead_id: Set(None),
+                    opportunity_id: Set(Some(o.id)),
+                    contact_id: Set(s.contact_id),
+                    role: Set(s.role),
+                    created_at: Set(now),
+                })
+        })
+        .collect();
+
+    let primary = opportunities.first().map(|o| o.id);
+    let mut qualified_lead = lead.clone();
+    qualified_lead.state = LeadState::Qualified;
+    qualified_lead.status_reason = LeadStatusReason::Qualified;
+    qualified_lead.qualified_at = Some(now);
+    qualified_lead.modified_at = now;
+    qualified_lead.qualified_account_id = account_id;
+    qualified_lead.qualified_contact_id = contact_id;
+    qualified_lead.qualifying_opportunity_id = primary;
+    if primary.is_some() {
+        qualified_lead.process_stage = ProcessStage::Develop;
+    }
+
+    let mut notes = Vec::new();
+    if ctx.settings.summarize_lead {
+        let text = ctx.summarizer.summarize(&SummaryInput {
+            lead,
+            account: account.record(),
+            contact: contact.record(),
+            opportunities: &opportunities,
+            note_count,
+        });
+        if let Some(primary) = primary {
+            notes.push(super::notes::new_note(
+                None,
+                RecordType::Opportunity,
+                primary,
+                Some(SUMMARY_SUBJECT.to_owned()),
+                Some(text.clone()),
+            ));
+        }
+        notes.push(super::notes::new_note(
+            None,
+            RecordType::Lead,
+            lead.id,
+            Some(SUMMARY_SUBJECT.to_owned()),
+            Some(text),
+        ));
+    }
+
+    audit.push(audit::event(
+        actor,
+        RecordType::Lead,
+        lead.id,
+        action::QUALIFIED,
+        json!({
+            "state": { "from": LeadState::Open, "to": LeadState::Qualified },
+            "accountId": account_id,
+            "contactId": contact_id,
+            "opportunityIds": opportunities.iter().map(|o| o.id).collect::<Vec<_>>(),
+            "warnings": plan.warnings,
+        }),
+    ));
+
+    let new_account = matches!(account, Resolved::New(_));
+    let new_contact = matches!(contact, Resolved::New(_));
+    Ok(Writes {
+        qualified: Qualified {
+            lead: qualified_lead,
+            account: account.into_record(),
+            contact: contact.into_record(),
+            opportunities,
+            warnings: plan.warnings,
+        },
+        new_account,
+        new_contact,
+        stakeholders,
+        notes,
+        audit,
+    })
+}
+
+/// Leads (or accounts) updated by one `CASE` statement: small enough that matching each row
+/// against the `WHEN` list stays cheap.
+const CASE_GROUP: usize = 100;
+
+/// Stores what [`build`] made, for any number of leads, with a few multi-row statements
+/// (inside the caller's transaction). With `require_open`, every lead must still be open (the
+/// bulk path claims its leads here); otherwise the caller has claimed them already.
+pub async fn store(
+    conn: &impl ConnectionTrait,
+    writes: &[Writes],
+    now: DateTime<Utc>,
+    require_open: bool,
+) -> AppResult<()> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let new_accounts: Vec<&account::Model> = writes
+        .iter()
+        .filter(|w| w.new_account)
+        .filter_map(|w| w.qualified.account.as_ref())
+        .collect();
+    let new_contacts: Vec<&contact::Model> = writes
+        .iter()
+        .filter(|w| w.new_contact)
+        .filter_map(|w| w.qualified.contact.as_ref())
+        .collect();
+
+    // Accounts first without their primary contact (the contacts point back at them).
+    super::insert_all(
+        conn,
+        new_accounts
+            .iter()
+            .map(|a| {
+                let mut active = (*a).clone().into_active_model().reset_all();
+                active.primary_contact_id = Set(None);
+                active
+            })
+            .collect(),
+    )
+    .await?;
+    super::insert_all(
+        conn,
+        new_contacts
+            .iter()
+            .map(|c| (*c).clone().into_active_model().reset_all())
+            .collect(),
+    )
+    .await?;
+    let with_primary: Vec<&&account::Model> = new_accounts
+        .iter()
+        .filter(|a| a.primary_contact_id.is_some())
+        .collect();
+    for group in with_primary.chunks(CASE_GROUP) {
+        let mut case = CaseStatement::new();
+        for account in group {
+            case = case.case(
+                account::Column::Id.eq(account.id),
+                Expr::val(account.primary_contact_id),
+            );
+        }
+        account::Entity::update_many()
+            .col_expr(account::Column::PrimaryContactId, case.into())
+            .filter(account::Column::Id.is_in(group.iter().map(|a| a.id)))
+            .exec(conn)
+            .await?;
+    }
+    super::insert_all(
+        conn,
+        writes
+            .iter()
+            .flat_map(|w| &w.qualified.opportunities)
+            .map(|o| o.clone().into_active_model().reset_all())
+            .collect(),
+    )
+    .await?;
+    let keyed: Vec<duplicates::Record<'_>> = new_accounts
+        .iter()
+        .map(|a| duplicates::Record::Account(a))
+        .chain(new_contacts.iter().map(|c| duplicates::Record::Contact(c)))
+        .collect();
+    duplicates::insert_keys(conn, &keyed).await?;
+    super::insert_all(
+        conn,
+        writes.iter().flat_map(|w| w.stakeholders.clone()).collect(),
+    )
+    .await?;
+    super::insert_all(conn, writes.iter().flat_map(|w| w.notes.clone()).collect()).await?;
+    super::insert_all(conn, writes.iter().flat_map(|w| w.audit.clone()).collect()).await?;
+
+    // The leads: state, links and stage, one statement per group.
+    for group in writes.chunks(CASE_GROUP) {
+        let case = |value: fn(&lead::Model) -> Value| {
+            let mut case = CaseStatement::new();
+            for w in group {
+                let lead = &w.qualified.lead;
+                case = case.case(lead::Column::Id.eq(lead.id), Expr::val(value(lead)));
+            }
+            case
+        };
+        let mut update = lead::Entity::update_many()
+            .col_expr(lead::Column::State, Expr::value(LeadState::Qualified))
+            .col_expr(
+                lead::Column::StatusReason,
+                Expr::value(LeadStatusReason::Qualified),
+            )
+            .col_expr(lead::Column::QualifiedAt, Expr::value(now))
+            .col_expr(lead::Column::ModifiedAt, Expr::value(now))
+            .col_expr(
+                lead::Column::QualifiedAccountId,
+                case(|l| l.qualified_account_id.into()).into(),
+            )
+            .col_expr(
+                lead::Column::QualifiedContactId,
+                case(|l| l.qualified_contact_id.into()).into(),
+            )
+            .col_expr(
+                lead::Column::QualifyingOpportunityId,
+                case(|l| l.qualifying_opportunity_id.into()).into(),
+            )
+            .col_expr(
+                lead::Column::ProcessStage,
+                case(|l| l.process_stage.into()).into(),
+            )
+            .filter(lead::Column::Id.is_in(group.iter().map(|w| w.qualified.lead.id)));
+        if require_open {
+            update = update.filter(lead::Column::State.eq(LeadState::Open));
+        }
+        let updated = update.exec(conn).await?;
+        if updated.rows_affected != group.len() as u64 {
+            // Another qualification closed one of them: the caller rolls back.
+            return Err(AppError::LeadClosed);
+        }
+    }
+    Ok(())
+}
+
+/// The stakeholders of each lead (copied to the opportunities a qualification creates).
+pub async fn stakeholders_of(
+    conn: &impl ConnectionTrait,
+    lead_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<stakeholder::Model>>> {
+    let mut by_lead: HashMap<Uuid, Vec<stakeholder::Model>> = HashMap::new();
+    for chunk in lead_ids.chunks(super::MAX_BINDS) {
+        for s in stakeholder::Entity::find()
+            .filter(stakeholder::Column::LeadId.is_in(chunk.iter().copied()))
+            .order_by_asc(stakeholder::Column::CreatedAt)
+            .order_by_asc(stakeholder::Column::Id)
+            .all(conn)
+            .await?
+        {
+            if let Some(lead_id) = s.lead_id {
+                by_lead.entry(lead_id).or_default().push(s);
+            }
+        }
+    }
+    Ok(by_lead)
+}
+
+/// How many notes each lead has (the summary mentions them).
+pub async fn note_counts(
+    conn: &impl ConnectionTrait,
+    lead_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, u64>> {
+    let mut counts = HashMap::new();
+    for chunk in lead_ids.chunks(super::MAX_BINDS) {
+        let rows: Vec<(Uuid, i64)> = note::Entity::find()
+            .select_only()
+            .column(note::Column::RegardingId)
+            .column_as(note::Column::Id.count(), "count")
+            .filter(note::Column::RegardingId.is_in(chunk.iter().copied()))
+            .group_by(note::Column::RegardingId)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, count) in rows {
+            counts.insert(id, u64::try_from(count).unwrap_or(0));
+        }
+    }
+    Ok(counts)
+}
+
 /// Carries out `plan` for `lead` inside the caller's transaction. On `DuplicatesFound` or an
 /// error the caller must roll back (the lead was claimed first).
 pub async fn qualify_in(
@@ -629,242 +1012,71 @@ pub async fn qualify_in(
     let owner = lead.owner_id;
 
     // Records to create, and the duplicates they would make.
-    let mut new_account = match plan.account {
-        Decision::CreateNew { .. } => Some(mapped_account(lead, owner, now)?),
-        _ => None,
-    };
-    let mut new_contact = match plan.contact {
-        Decision::CreateNew { .. } => Some(mapped_contact(lead, owner, now)?),
-        _ => None,
-    };
     let mut report = DuplicateReport::default();
-    if let (
-        Some(candidate),
-        Decision::CreateNew {
-            ignore_duplicates: false,
-        },
-    ) = (&new_account, plan.account)
-    {
-        report.accounts = duplicates::account_matches(conn, candidate).await?;
-    }
-    if let (
-        Some(candidate),
-        Decision::CreateNew {
-            ignore_duplicates: false,
-        },
-    ) = (&new_contact, plan.contact)
-    {
-        report.contacts = duplicates::contact_matches(conn, candidate).await?;
-    }
+    let new_account = match plan.account {
+        Decision::CreateNew { ignore_duplicates } => {
+            let candidate = mapped_account(lead, owner, now)?;
+            if !ignore_duplicates {
+                report.accounts = duplicates::account_matches(conn, &candidate).await?;
+            }
+            Some(candidate)
+        }
+        _ => None,
+    };
+    let new_contact = match plan.contact {
+        Decision::CreateNew { ignore_duplicates } => {
+            let candidate = mapped_contact(lead, owner, now)?;
+            if !ignore_duplicates {
+                report.contacts = duplicates::contact_matches(conn, &candidate).await?;
+            }
+            Some(candidate)
+        }
+        _ => None,
+    };
     if !report.is_empty() {
         return Ok(Outcome::DuplicatesFound {
             lead: lead.clone(),
             report,
         });
     }
-
-    let existing_account = match plan.account {
-        Decision::UseExisting(id) => Some(super::accounts::get(conn, id).await?),
-        _ => None,
-    };
-    let existing_contact = match plan.contact {
-        Decision::UseExisting(id) => Some(super::contacts::get(conn, id).await?),
-        _ => None,
-    };
-
-    // Links between new records; existing records are never changed.
-    let account_id = new_account
-        .as_ref()
-        .or(existing_account.as_ref())
-        .map(|a| a.id);
-    let contact_id = new_contact
-        .as_ref()
-        .or(existing_contact.as_ref())
-        .map(|c| c.id);
-    if let Some(contact) = new_contact.as_mut() {
-        contact.parent_account_id = account_id;
-    }
-    if let Some(account) = new_account.as_mut() {
-        account.primary_contact_id = None; // set after the contact exists
-    }
-    let account = match new_account {
-        Some(model) => {
-            let stored = model.into_active_model().reset_all().insert(conn).await?;
-            duplicates::insert_keys(conn, &[duplicates::Record::Account(&stored)]).await?;
-            audit::record(
-                conn,
-                Some(actor),
-                RecordType::Account,
-                stored.id,
-                action::CREATED,
-                json!({ "name": stored.name, "originatingLeadId": lead.id }),
-            )
-            .await?;
-            Some(stored)
+    let account = match (new_account, plan.account) {
+        (Some(new), _) => Resolved::New(new),
+        (None, Decision::UseExisting(id)) => {
+            Resolved::Existing(super::accounts::get(conn, id).await?)
         }
-        None => existing_account,
+        (None, _) => Resolved::None,
     };
-    let contact = match new_contact {
-        Some(model) => {
-            let stored = model.into_active_model().reset_all().insert(conn).await?;
-            duplicates::insert_keys(conn, &[duplicates::Record::Contact(&stored)]).await?;
-            audit::record(
-                conn,
-                Some(actor),
-                RecordType::Contact,
-                stored.id,
-                action::CREATED,
-                json!({ "lastName": stored.last_name, "originatingLeadId": lead.id }),
-            )
-            .await?;
-            Some(stored)
+    let contact = match (new_contact, plan.contact) {
+        (Some(new), _) => Resolved::New(new),
+        (None, Decision::UseExisting(id)) => {
+            Resolved::Existing(super::contacts::get(conn, id).await?)
         }
-        None => existing_contact,
+        (None, _) => Resolved::None,
     };
-    let account = match (
-        account,
-        contact_id,
-        matches!(plan.account, Decision::CreateNew { .. }),
-    ) {
-        (Some(account), Some(contact_id), true) => {
-            let mut active: account::ActiveModel = account.into();
-            active.primary_contact_id = Set(Some(contact_id));
-            Some(active.update(conn).await?)
-        }
-        (account, _, _) => account,
+    let stakeholders = match plan.opportunities.is_empty() {
+        true => Vec::new(),
+        false => stakeholders_of(conn, &[lead.id])
+            .await?
+            .remove(&lead.id)
+            .unwrap_or_default(),
     };
-
-    let mut opportunities = Vec::with_capacity(plan.opportunities.len());
-    for draft in &plan.opportunities {
-        let model = mapped_opportunity(
-            lead,
-            draft,
-            account_id,
-            contact_id,
-            &plan.currency_code,
-            owner,
-            now,
-        )?;
-        let stored = model.into_active_model().reset_all().insert(conn).await?;
-        audit::record(
-            conn,
-            Some(actor),
-            RecordType::Opportunity,
-            stored.id,
-            action::CREATED,
-            json!({ "topic": stored.topic, "originatingLeadId": lead.id }),
-        )
-        .await?;
-        opportunities.push(stored);
-    }
-    copy_stakeholders(conn, lead.id, &opportunities, now).await?;
-
-    let primary = opportunities.first().map(|o| o.id);
-    let stage = if primary.is_some() {
-        ProcessStage::Develop
-    } else {
-        lead.process_stage
+    let note_count = match settings.summarize_lead {
+        true => note_counts(conn, &[lead.id])
+            .await?
+            .get(&lead.id)
+            .copied()
+            .unwrap_or(0),
+        false => 0,
     };
-    lead::Entity::update_many()
-        .col_expr(lead::Column::QualifiedAccountId, Expr::value(account_id))
-        .col_expr(lead::Column::QualifiedContactId, Expr::value(contact_id))
-        .col_expr(lead::Column::QualifyingOpportunityId, Expr::value(primary))
-        .col_expr(lead::Column::ProcessStage, Expr::value(stage))
-        .filter(lead::Column::Id.eq(lead.id))
-        .exec(conn)
-        .await?;
-    let qualified_lead = super::leads::get(conn, lead.id).await?;
-
-    if settings.summarize_lead {
-        let note_count = note::Entity::find()
-            .filter(note::Column::RegardingId.eq(lead.id))
-            .count(conn)
-            .await?;
-        let text = summarizer.summarize(&SummaryInput {
-            lead,
-            account: account.as_ref(),
-            contact: contact.as_ref(),
-            opportunities: &opportunities,
-            note_count,
-        });
-        if let Some(primary) = opportunities.first() {
-            super::notes::insert(
-                conn,
-                None,
-                RecordType::Opportunity,
-                primary.id,
-                Some(SUMMARY_SUBJECT.to_owned()),
-                Some(text.clone()),
-            )
-            .await?;
-        }
-        super::notes::insert(
-            conn,
-            None,
-            RecordType::Lead,
-            lead.id,
-            Some(SUMMARY_SUBJECT.to_owned()),
-            Some(text),
-        )
-        .await?;
-    }
-
-    audit::record(
-        conn,
-        Some(actor),
-        RecordType::Lead,
-        lead.id,
-        action::QUALIFIED,
-        json!({
-            "state": { "from": LeadState::Open, "to": LeadState::Qualified },
-            "accountId": account_id,
-            "contactId": contact_id,
-            "opportunityIds": opportunities.iter().map(|o| o.id).collect::<Vec<_>>(),
-            "warnings": plan.warnings,
-        }),
-    )
-    .await?;
-
-    Ok(Outcome::Qualified(Qualified {
-        lead: qualified_lead,
-        account,
-        contact,
-        opportunities,
-        warnings: plan.warnings,
-    }))
-}
-
-/// The lead's stakeholders become stakeholders of each new opportunity.
-async fn copy_stakeholders(
-    conn: &impl ConnectionTrait,
-    lead_id: Uuid,
-    opportunities: &[opportunity::Model],
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    if opportunities.is_empty() {
-        return Ok(());
-    }
-    let stakeholders = stakeholder::Entity::find()
-        .filter(stakeholder::Column::LeadId.eq(lead_id))
-        .all(conn)
-        .await?;
-    let copies: Vec<stakeholder::ActiveModel> = opportunities
-        .iter()
-        .flat_map(|o| {
-            stakeholders.iter().map(move |s| stakeholder::ActiveModel {
-                id: Set(super::new_id()),
-                lead_id: Set(None),
-                opportunity_id: Set(Some(o.id)),
-                contact_id: Set(s.contact_id),
-                role: Set(s.role),
-                created_at: Set(now),
-            })
-        })
-        .collect();
-    if !copies.is_empty() {
-        stakeholder::Entity::insert_many(copies).exec(conn).await?;
-    }
-    Ok(())
+    let ctx = Context {
+        actor,
+        settings,
+        summarizer,
+        now,
+    };
+    let writes = build(ctx, lead, plan, account, contact, &stakeholders, note_count)?;
+    store(conn, std::slice::from_ref(&writes), now, false).await?;
+    Ok(Outcome::Qualified(writes.qualified))
 }
 
 /// The operation name idempotency keys are stored under.
