@@ -9,7 +9,7 @@
 //! then evaluates every condition of the rule on the candidates in Rust, where case sensitivity,
 //! blanks and inactive records are decided.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::{
     DuplicateRecordType, LeadState, MatchOperator, RecordState, account, contact, duplicate_rule,
@@ -25,7 +25,7 @@ use crate::domain::matching::{self, Condition, MatchKey, match_field, match_key}
 use crate::error::{AppError, AppResult};
 
 /// A rule that matched, and on which fields.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MatchedRule {
     pub rule_name: String,
     pub fields: Vec<String>,
@@ -254,30 +254,34 @@ pub async fn published_rules(
     load_rules(conn, rules).await
 }
 
-/// The index lookup for one condition: ids of `matching` records whose `field` key equals the
-/// candidate's, or shares its first (or, on the reversed key, last) characters.
+/// The index lookup for one condition and many keys: `(record id, key)` of the `matching`
+/// records whose `field` key equals one of `keys` (exact match), or, for "same first/last N
+/// characters", shares the first (on the reversed key, last) characters of one key given as
+/// `keys[0]` (one range per statement, at most [`MAX_CANDIDATES`] rows).
 pub fn lookup_query(
     matching: DuplicateRecordType,
     condition: &Condition,
-    prefix: &str,
+    keys: &[String],
 ) -> Select<match_key::Entity> {
-    let query = match_key::Entity::find()
-        .select_only()
-        .column(match_key::Column::RecordId)
-        .filter(match_key::Column::RecordType.eq(matching))
-        .filter(match_key::Column::Field.eq(condition.matching_field.name));
     let column = match condition.operator {
         MatchOperator::SameLastCharacters => match_key::Column::KeyReversed,
         _ => match_key::Column::KeyFolded,
     };
-    let query = match condition.operator {
-        MatchOperator::Exact => query.filter(column.eq(prefix)),
+    let query = match_key::Entity::find()
+        .select_only()
+        .column(match_key::Column::RecordId)
+        .column(column)
+        .filter(match_key::Column::RecordType.eq(matching))
+        .filter(match_key::Column::Field.eq(condition.matching_field.name));
+    match (condition.operator, keys.first()) {
+        (MatchOperator::Exact, _) => query.filter(column.is_in(keys.iter().cloned())),
         // Every key starting with `prefix` sorts between it and `prefix` + the largest char.
-        _ => query
-            .filter(column.gte(prefix))
-            .filter(column.lte(format!("{prefix}\u{10FFFF}"))),
-    };
-    query.limit(MAX_CANDIDATES)
+        (_, Some(prefix)) => query
+            .filter(column.gte(prefix.as_str()))
+            .filter(column.lte(format!("{prefix}\u{10FFFF}")))
+            .limit(MAX_CANDIDATES),
+        (_, None) => query.filter(column.is_null()),
+    }
 }
 
 /// The SQL of [`lookup_query`] (tests show its query plan).
@@ -285,42 +289,68 @@ pub fn lookup_statement(
     backend: DbBackend,
     matching: DuplicateRecordType,
     condition: &Condition,
-    prefix: &str,
+    keys: &[String],
 ) -> Statement {
-    lookup_query(matching, condition, prefix).build(backend)
+    lookup_query(matching, condition, keys).build(backend)
 }
 
-/// Ids of records the rule may match, from the index; `None` when the rule cannot match.
-async fn candidate_ids(
-    conn: &impl ConnectionTrait,
-    rule: &LoadedRule,
-    candidate: Record<'_>,
-) -> AppResult<Option<BTreeSet<Uuid>>> {
+/// What one condition of a rule looks up for one candidate.
+enum Probe {
+    /// The candidate's key, or the first/last N characters of it.
+    Key(String),
+    /// The candidate's field is blank and the condition compares blanks: checked afterwards.
+    Blank,
+}
+
+/// The lookups a rule needs for a candidate; `None` when the rule cannot match it (a blank the
+/// rule ignores, or a value shorter than N characters).
+fn probes(rule: &LoadedRule, candidate: Record<'_>) -> Option<Vec<Probe>> {
     let single = rule.conditions.len() == 1;
-    let mut ids: Option<BTreeSet<Uuid>> = None;
+    let mut probes = Vec::with_capacity(rule.conditions.len());
     for condition in &rule.conditions {
-        let Some(key) = candidate.key(condition.base_field.name) else {
-            if condition.ignore_blank || single {
-                return Ok(None);
-            }
-            continue; // blank = blank, checked on the candidates below
-        };
-        let Some(prefix) = matching::lookup_prefix(condition, &key) else {
-            return Ok(None); // shorter than N characters: cannot share N
-        };
-        let found: BTreeSet<Uuid> =
-            lookup_query(rule.rule.matching_record_type, condition, &prefix)
-                .into_tuple::<Uuid>()
-                .all(conn)
-                .await?
-                .into_iter()
-                .collect();
-        ids = Some(match ids {
-            None => found,
-            Some(previous) => previous.intersection(&found).copied().collect(),
-        });
+        match candidate.key(condition.base_field.name) {
+            None if condition.ignore_blank || single => return None,
+            None => probes.push(Probe::Blank),
+            Some(key) => probes.push(Probe::Key(matching::lookup_prefix(condition, &key)?)),
+        }
     }
-    Ok(ids)
+    // At least one condition must narrow the search through the index.
+    probes
+        .iter()
+        .any(|p| matches!(p, Probe::Key(_)))
+        .then_some(probes)
+}
+
+/// The ids of records whose key for `condition` is each of `keys` (or starts with it), from the
+/// index: one statement per chunk of keys for exact matches, one per key for N characters.
+async fn lookup(
+    conn: &impl ConnectionTrait,
+    matching: DuplicateRecordType,
+    condition: &Condition,
+    keys: Vec<String>,
+) -> AppResult<HashMap<String, BTreeSet<Uuid>>> {
+    let mut found: HashMap<String, BTreeSet<Uuid>> = HashMap::new();
+    let statements: Vec<Vec<String>> = match condition.operator {
+        MatchOperator::Exact => keys
+            .chunks(crate::service::MAX_BINDS - 2)
+            .map(<[String]>::to_vec)
+            .collect(),
+        _ => keys.into_iter().map(|k| vec![k]).collect(),
+    };
+    for keys in statements {
+        let rows: Vec<(Uuid, String)> = lookup_query(matching, condition, &keys)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, key) in rows {
+            let probe = match condition.operator {
+                MatchOperator::Exact => key,
+                _ => keys.first().cloned().unwrap_or_default(),
+            };
+            found.entry(probe).or_default().insert(id);
+        }
+    }
+    Ok(found)
 }
 
 /// Whether every condition of the rule holds between the candidate and `other`; the matched
@@ -346,59 +376,209 @@ fn evaluate(rule: &LoadedRule, candidate: Record<'_>, other: Record<'_>) -> Opti
     Some(fields)
 }
 
-/// Runs `rules` for `candidate`, loading candidates with `load`; the candidate itself and
-/// `exclude` never match.
+/// Adds `other` to `matches` when the rule matches it (merging rules per record).
+fn judge<T: Clone + AsRecord>(
+    matches: &mut Vec<Match<T>>,
+    rule: &LoadedRule,
+    candidate: Record<'_>,
+    other: &T,
+) {
+    let record = other.as_record();
+    if record.id() == candidate.id() || (rule.rule.exclude_inactive && !record.is_active()) {
+        return;
+    }
+    let Some(fields) = evaluate(rule, candidate, record) else {
+        return;
+    };
+    let matched = MatchedRule {
+        rule_name: rule.rule.name.clone(),
+        fields,
+    };
+    match matches
+        .iter_mut()
+        .find(|m| m.record.as_record().id() == record.id())
+    {
+        Some(existing) => existing.rules.push(matched),
+        None => matches.push(Match {
+            record: other.clone(),
+            rules: vec![matched],
+        }),
+    }
+}
+
+/// Runs `rules` for many candidates at once, loading matched records with `load`: one index
+/// query per rule condition (per chunk of keys), one load per rule, whatever the number of
+/// candidates. The candidates themselves never match. Results are in candidate order.
 async fn run_rules<C, T, F, Fut>(
     conn: &C,
     rules: &[LoadedRule],
-    candidate: Record<'_>,
-    exclude: &[Uuid],
+    candidates: &[Record<'_>],
     load: F,
-) -> AppResult<Vec<Match<T>>>
+) -> AppResult<Vec<Vec<Match<T>>>>
 where
     C: ConnectionTrait,
     T: Clone + AsRecord,
     F: Fn(Vec<Uuid>) -> Fut,
     Fut: std::future::Future<Output = AppResult<Vec<T>>>,
 {
-    let mut matches: Vec<Match<T>> = Vec::new();
-    let mut positions: HashMap<Uuid, usize> = HashMap::new();
+    let mut results: Vec<Vec<Match<T>>> = candidates.iter().map(|_| Vec::new()).collect();
     for rule in rules {
-        let Some(ids) = candidate_ids(conn, rule, candidate).await? else {
-            continue;
-        };
-        let ids: Vec<Uuid> = ids
-            .into_iter()
-            .filter(|id| *id != candidate.id() && !exclude.contains(id))
-            .collect();
-        if ids.is_empty() {
+        let probes: Vec<Option<Vec<Probe>>> = candidates.iter().map(|c| probes(rule, *c)).collect();
+        // Each condition's distinct keys, looked up together.
+        let mut found = Vec::with_capacity(rule.conditions.len());
+        for (i, condition) in rule.conditions.iter().enumerate() {
+            let keys: BTreeSet<String> = probes
+                .iter()
+                .flatten()
+                .filter_map(|p| match &p[i] {
+                    Probe::Key(key) => Some(key.clone()),
+                    Probe::Blank => None,
+                })
+                .collect();
+            found.push(
+                lookup(
+                    conn,
+                    rule.rule.matching_record_type,
+                    condition,
+                    keys.into_iter().collect(),
+                )
+                .await?,
+            );
+        }
+        // Each candidate's ids: those every looked-up condition found.
+        let mut ids_per_candidate: Vec<Vec<Uuid>> = Vec::with_capacity(candidates.len());
+        for (candidate, probes) in candidates.iter().zip(&probes) {
+            let mut ids: Option<BTreeSet<Uuid>> = None;
+            for (i, probe) in probes.iter().flatten().enumerate() {
+                let Probe::Key(key) = probe else { continue };
+                let hits = found[i].get(key).cloned().unwrap_or_default();
+                ids = Some(match ids {
+                    None => hits,
+                    Some(previous) => previous.intersection(&hits).copied().collect(),
+                });
+            }
+            let mut ids: Vec<Uuid> = ids
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|id| *id != candidate.id())
+                .collect();
+            ids.truncate(MAX_CANDIDATES as usize);
+            ids_per_candidate.push(ids);
+        }
+        let wanted: BTreeSet<Uuid> = ids_per_candidate.iter().flatten().copied().collect();
+        if wanted.is_empty() {
             continue;
         }
-        for record in load(ids).await? {
-            let other = record.as_record();
-            if rule.rule.exclude_inactive && !other.is_active() {
-                continue;
+        let mut records: HashMap<Uuid, T> = HashMap::with_capacity(wanted.len());
+        let wanted: Vec<Uuid> = wanted.into_iter().collect();
+        for chunk in wanted.chunks(crate::service::MAX_BINDS) {
+            for record in load(chunk.to_vec()).await? {
+                records.insert(record.as_record().id(), record);
             }
-            let Some(fields) = evaluate(rule, candidate, other) else {
-                continue;
-            };
-            let matched = MatchedRule {
-                rule_name: rule.rule.name.clone(),
-                fields,
-            };
-            match positions.get(&other.id()) {
-                Some(&i) => matches[i].rules.push(matched),
-                None => {
-                    positions.insert(other.id(), matches.len());
-                    matches.push(Match {
-                        record: record.clone(),
-                        rules: vec![matched],
-                    });
+        }
+        for ((candidate, ids), matches) in candidates
+            .iter()
+            .zip(&ids_per_candidate)
+            .zip(results.iter_mut())
+        {
+            for id in ids {
+                if let Some(other) = records.get(id) {
+                    judge(matches, rule, *candidate, other);
                 }
             }
         }
     }
-    Ok(matches)
+    Ok(results)
+}
+
+/// Records about to be created in the same batch, matched like stored ones (the bulk path
+/// checks each lead's new records against those of the leads before it in its chunk). The keys
+/// are kept in ordered maps, so the lookups are the same exact and prefix ranges as the index's.
+#[derive(Debug)]
+pub struct Pending<T> {
+    records: Vec<T>,
+    folded: BTreeMap<(&'static str, String), Vec<usize>>,
+    reversed: BTreeMap<(&'static str, String), Vec<usize>>,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            folded: BTreeMap::new(),
+            reversed: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Clone + AsRecord> Pending<T> {
+    /// Adds a record about to be created.
+    pub fn add(&mut self, record: T) {
+        let position = self.records.len();
+        let as_record = record.as_record();
+        for field in matching::fields_of(as_record.record_type()) {
+            if let Some(key) = match_key(field.kind, as_record.value(field.name)) {
+                self.folded
+                    .entry((field.name, key.folded))
+                    .or_default()
+                    .push(position);
+                self.reversed
+                    .entry((field.name, key.reversed))
+                    .or_default()
+                    .push(position);
+            }
+        }
+        self.records.push(record);
+    }
+
+    fn lookup(&self, condition: &Condition, key: &str) -> BTreeSet<usize> {
+        let field = condition.matching_field.name;
+        let map = match condition.operator {
+            MatchOperator::SameLastCharacters => &self.reversed,
+            _ => &self.folded,
+        };
+        match condition.operator {
+            MatchOperator::Exact => map
+                .get(&(field, key.to_owned()))
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect(),
+            _ => map
+                .range((field, key.to_owned())..)
+                .take_while(|((f, k), _)| *f == field && k.starts_with(key))
+                .flat_map(|(_, positions)| positions.iter().copied())
+                .collect(),
+        }
+    }
+
+    /// The pending records that `rules` match for `candidate`.
+    pub fn matches(&self, rules: &[LoadedRule], candidate: Record<'_>) -> Vec<Match<T>> {
+        let mut matches = Vec::new();
+        if self.records.is_empty() {
+            return matches;
+        }
+        for rule in rules {
+            let Some(probes) = probes(rule, candidate) else {
+                continue;
+            };
+            let mut positions: Option<BTreeSet<usize>> = None;
+            for (condition, probe) in rule.conditions.iter().zip(&probes) {
+                let Probe::Key(key) = probe else { continue };
+                let hits = self.lookup(condition, key);
+                positions = Some(match positions {
+                    None => hits,
+                    Some(previous) => previous.intersection(&hits).copied().collect(),
+                });
+            }
+            for position in positions.unwrap_or_default() {
+                if let Some(other) = self.records.get(position) {
+                    judge(&mut matches, rule, candidate, other);
+                }
+            }
+        }
+        matches
+    }
 }
 
 async fn load_accounts(
@@ -437,10 +617,18 @@ pub async fn account_matches_with(
     rules: &[LoadedRule],
     candidate: &account::Model,
 ) -> AppResult<Vec<Match<account::Model>>> {
-    run_rules(conn, rules, Record::Account(candidate), &[], |ids| {
-        load_accounts(conn, ids)
-    })
-    .await
+    let mut found = account_matches_many(conn, rules, &[candidate]).await?;
+    Ok(found.pop().unwrap_or_default())
+}
+
+/// Existing accounts that match each of many accounts about to be created (in their order).
+pub async fn account_matches_many(
+    conn: &impl ConnectionTrait,
+    rules: &[LoadedRule],
+    candidates: &[&account::Model],
+) -> AppResult<Vec<Vec<Match<account::Model>>>> {
+    let records: Vec<Record<'_>> = candidates.iter().map(|a| Record::Account(a)).collect();
+    run_rules(conn, rules, &records, |ids| load_accounts(conn, ids)).await
 }
 
 /// Existing contacts that match a contact about to be created, by the given contact rules.
@@ -449,10 +637,18 @@ pub async fn contact_matches_with(
     rules: &[LoadedRule],
     candidate: &contact::Model,
 ) -> AppResult<Vec<Match<contact::Model>>> {
-    run_rules(conn, rules, Record::Contact(candidate), &[], |ids| {
-        load_contacts(conn, ids)
-    })
-    .await
+    let mut found = contact_matches_many(conn, rules, &[candidate]).await?;
+    Ok(found.pop().unwrap_or_default())
+}
+
+/// Existing contacts that match each of many contacts about to be created (in their order).
+pub async fn contact_matches_many(
+    conn: &impl ConnectionTrait,
+    rules: &[LoadedRule],
+    candidates: &[&contact::Model],
+) -> AppResult<Vec<Vec<Match<contact::Model>>>> {
+    let records: Vec<Record<'_>> = candidates.iter().map(|c| Record::Contact(c)).collect();
+    run_rules(conn, rules, &records, |ids| load_contacts(conn, ids)).await
 }
 
 /// Existing accounts that match an account about to be created.
@@ -501,10 +697,11 @@ pub async fn lead_matches(
     lead: &lead::Model,
 ) -> AppResult<Vec<Match<lead::Model>>> {
     let rules = published_rules(conn, DuplicateRecordType::Lead, DuplicateRecordType::Lead).await?;
-    run_rules(conn, &rules, Record::Lead(lead), &[], |ids| {
+    let mut found = run_rules(conn, &rules, &[Record::Lead(lead)], |ids| {
         load_leads(conn, ids)
     })
-    .await
+    .await?;
+    Ok(found.pop().unwrap_or_default())
 }
 
 /// Accounts that match a lead (the candidates for its Existing Account).
@@ -518,10 +715,11 @@ pub async fn accounts_matching_lead(
         DuplicateRecordType::Account,
     )
     .await?;
-    run_rules(conn, &rules, Record::Lead(lead), &[], |ids| {
+    let mut found = run_rules(conn, &rules, &[Record::Lead(lead)], |ids| {
         load_accounts(conn, ids)
     })
-    .await
+    .await?;
+    Ok(found.pop().unwrap_or_default())
 }
 
 /// Contacts that match a lead (the candidates for its Existing Contact).
@@ -535,10 +733,11 @@ pub async fn contacts_matching_lead(
         DuplicateRecordType::Contact,
     )
     .await?;
-    run_rules(conn, &rules, Record::Lead(lead), &[], |ids| {
+    let mut found = run_rules(conn, &rules, &[Record::Lead(lead)], |ids| {
         load_contacts(conn, ids)
     })
-    .await
+    .await?;
+    Ok(found.pop().unwrap_or_default())
 }
 
 /// An error for a rule that names a field the record type does not have.

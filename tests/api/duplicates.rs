@@ -563,11 +563,16 @@ async fn the_duplicate_lookup_uses_the_match_key_index() {
             character_count: n,
             ignore_blank: true,
         };
+        // Exact keys are looked up many at once; a prefix is one range.
+        let keys: Vec<String> = match operator {
+            MatchOperator::Exact => vec!["con".into(), "contoso".into(), "fabrikam".into()],
+            _ => vec!["con".into()],
+        };
         let statement = leadq::service::duplicates::lookup_statement(
             DbBackend::Sqlite,
             DuplicateRecordType::Account,
             &condition,
-            "con",
+            &keys,
         );
         let explain = Statement::from_sql_and_values(
             DbBackend::Sqlite,

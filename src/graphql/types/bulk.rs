@@ -48,6 +48,10 @@ pub struct QualifyLeadsInput {
     pub duplicate_policy: DuplicatePolicy,
     /// ISO 4217 currency of the opportunities (default: each lead's, else the base currency).
     pub currency_code: Option<String>,
+    /// A key of the caller's choosing (at most 200 characters): once the call has finished,
+    /// the same call with the same key replays its results instead of running again; another
+    /// input under the same key is refused with CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 impl QualifyLeadsInput {
@@ -65,6 +69,7 @@ impl QualifyLeadsInput {
             opportunity: self.opportunity.map(Into::into),
             duplicate_policy: self.duplicate_policy.into(),
             currency_code: values::currency_code("currencyCode", self.currency_code)?,
+            idempotency_key: values::text("idempotencyKey", self.idempotency_key, 200)?,
         })
     }
 }
@@ -140,7 +145,11 @@ impl From<Vec<ItemResult>> for QualifyLeadsPayload {
                         error: None,
                     }
                 }
-                ItemResult::Failed { lead_id, error } => {
+                ItemResult::Failed {
+                    lead_id,
+                    code,
+                    message,
+                } => {
                     payload.failed_count += 1;
                     QualifyLeadsResult {
                         lead_id: ID(lead_id.to_string()),
@@ -150,10 +159,7 @@ impl From<Vec<ItemResult>> for QualifyLeadsPayload {
                         contact: None,
                         opportunities: Vec::new(),
                         duplicates: None,
-                        error: Some(ItemError {
-                            code: error.code().to_owned(),
-                            message: error.message(),
-                        }),
+                        error: Some(ItemError { code, message }),
                     }
                 }
             });
