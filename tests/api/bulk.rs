@@ -257,3 +257,169 @@ async fn concurrent_bulk_and_single_qualifications_all_succeed_without_lock_erro
     }
     assert_eq!(counts(&app).await, (80, 80, 80));
 }
+
+fn outcomes(data: &Value) -> Vec<String> {
+    data["qualifyLeads"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn leads_of_one_batch_are_checked_against_the_records_created_before_them() {
+    let app = spawn_app().await;
+    let first = app
+        .create_lead(json!({ "companyName": "Acme", "lastName": "One" }))
+        .await;
+    let second = app
+        .create_lead(json!({ "companyName": " ACME ", "lastName": "Two" }))
+        .await;
+    let third = app
+        .create_lead(json!({ "companyName": "Other", "lastName": "Three" }))
+        .await;
+    let data = app
+        .ok(
+            BULK,
+            json!({ "i": { "leadIds": [first["id"], second["id"], third["id"]] } }),
+        )
+        .await;
+    assert_eq!(
+        outcomes(&data),
+        ["QUALIFIED", "DUPLICATES_FOUND", "QUALIFIED"]
+    );
+    let results = &data["qualifyLeads"]["results"];
+    assert_eq!(
+        results[1]["duplicates"]["accounts"][0]["account"]["id"],
+        results[0]["account"]["id"]
+    );
+    assert_eq!(results[1]["lead"]["state"], "OPEN");
+    assert_eq!(counts(&app).await, (2, 2, 2));
+
+    // LINK_SINGLE_MATCH links the later lead to the account the earlier one just created.
+    let fourth = app
+        .create_lead(json!({ "companyName": "Zeta", "lastName": "Four" }))
+        .await;
+    let fifth = app
+        .create_lead(json!({ "companyName": "zeta", "lastName": "Five" }))
+        .await;
+    let data = app
+        .ok(
+            BULK,
+            json!({ "i": { "leadIds": [fourth["id"], fifth["id"]], "duplicatePolicy": "LINK_SINGLE_MATCH" } }),
+        )
+        .await;
+    assert_eq!(outcomes(&data), ["QUALIFIED", "QUALIFIED"]);
+    let results = &data["qualifyLeads"]["results"];
+    assert_eq!(results[1]["account"]["id"], results[0]["account"]["id"]);
+    assert_eq!(counts(&app).await, (3, 4, 4));
+}
+
+#[tokio::test]
+async fn a_large_batch_is_written_in_chunks_with_few_statements() {
+    let app = spawn_app().await;
+    const LEADS: usize = 300;
+    let mut ids = Vec::with_capacity(LEADS);
+    for i in 0..LEADS {
+        // The last lead repeats the first one's company, across the chunk boundary.
+        let company = match i {
+            i if i == LEADS - 1 => "Company 0".to_owned(),
+            i => format!("Company {i}"),
+        };
+        let lead = app
+            .create_lead(json!({ "companyName": company, "lastName": format!("Person {i}"), "email": format!("p{i}@example.com") }))
+            .await;
+        ids.push(lead["id"].clone());
+    }
+    let before = app.db.statement_count();
+    let data = app.ok(BULK, json!({ "i": { "leadIds": ids } })).await;
+    let statements = app.db.statement_count() - before;
+    let payload = &data["qualifyLeads"];
+    assert_eq!(payload["qualifiedCount"], LEADS - 1, "{payload:#}");
+    assert_eq!(payload["duplicatesFoundCount"], 1);
+    assert_eq!(
+        payload["results"][LEADS - 1]["duplicates"]["accounts"][0]["account"]["id"],
+        payload["results"][0]["account"]["id"]
+    );
+    // One lead at a time takes about twenty statements; chunks take a few dozen each.
+    assert!(
+        statements < (LEADS as u64) / 2,
+        "{statements} statements for {LEADS} leads"
+    );
+    assert_eq!(
+        counts(&app).await,
+        (LEADS as i64 - 1, LEADS as i64 - 1, LEADS as i64 - 1)
+    );
+    // Every qualified lead is linked to its own records, with its audit entry.
+    let lead = app
+        .ok(
+            "query($id: ID!) { lead(id: $id) { state qualifiedAccount { id } qualifyingOpportunity { id } } }",
+            json!({ "id": ids[LEADS - 2] }),
+        )
+        .await;
+    assert_eq!(lead["lead"]["state"], "QUALIFIED");
+    assert_eq!(
+        lead["lead"]["qualifiedAccount"]["id"],
+        payload["results"][LEADS - 2]["account"]["id"]
+    );
+    assert_eq!(
+        lead["lead"]["qualifyingOpportunity"]["id"],
+        payload["results"][LEADS - 2]["opportunities"][0]["id"]
+    );
+    let audit = app
+        .ok(
+            "query($id: ID!) { auditEvents(recordId: $id) { action } }",
+            json!({ "id": ids[LEADS - 2] }),
+        )
+        .await;
+    assert!(
+        audit["auditEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "QUALIFIED"),
+        "{audit:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_call_repeated_with_its_idempotency_key_replays_its_results() {
+    let app = spawn_app().await;
+    app.create_account(json!({ "name": "Delta" })).await;
+    let fresh = app
+        .create_lead(json!({ "companyName": "Fresh", "lastName": "One" }))
+        .await;
+    let duplicate = app
+        .create_lead(json!({ "companyName": "Delta", "lastName": "Two" }))
+        .await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let input =
+        json!({ "leadIds": [fresh["id"], duplicate["id"], unknown], "idempotencyKey": "run-1" });
+    let first = app.ok(BULK, json!({ "i": input })).await;
+    assert_eq!(
+        outcomes(&first),
+        ["QUALIFIED", "DUPLICATES_FOUND", "FAILED"]
+    );
+    let again = app.ok(BULK, json!({ "i": input })).await;
+    assert_eq!(again, first, "the replay answers exactly as the first call");
+    assert_eq!(counts(&app).await, (2, 1, 1), "nothing written twice");
+
+    // Another input under the same key is a conflict, and runs nothing.
+    let body = app
+        .graphql(
+            BULK,
+            json!({ "i": { "leadIds": [duplicate["id"]], "duplicatePolicy": "CREATE_ANYWAY", "idempotencyKey": "run-1" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT");
+    assert_eq!(counts(&app).await, (2, 1, 1));
+    // Without a key the same call runs again: the qualified lead is closed by now.
+    let data = app
+        .ok(BULK, json!({ "i": { "leadIds": [fresh["id"]] } }))
+        .await;
+    assert_eq!(
+        data["qualifyLeads"]["results"][0]["error"]["code"],
+        "LEAD_CLOSED"
+    );
+}
