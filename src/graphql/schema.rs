@@ -5,6 +5,7 @@ use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
 use crate::db::Db;
+use crate::service::queue::QualifyQueue;
 
 /// The leadq GraphQL schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -27,10 +28,13 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
     .limit_directives(10)
 }
 
-/// The schema served at run time.
+/// The schema served at run time (starts the qualification queue's worker: call it inside
+/// the Tokio runtime).
 pub fn build(db: Db, introspection: bool, max_bulk_leads: usize) -> AppSchema {
+    let queue = QualifyQueue::start(db.clone());
     let mut builder = schema_builder()
         .data(db)
+        .data(queue)
         .data(super::types::bulk::MaxBulkLeads(max_bulk_leads));
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();

@@ -1,19 +1,13 @@
 //! Qualifying many leads at once (`qualifyLeads`): one set of choices for every listed lead,
 //! results in input order. One lead's failure never stops or undoes another's.
 //!
-//! **Chunks.** Leads are qualified [`CHUNK`] at a time, each chunk in one write transaction:
-//! 1. read (and, on PostgreSQL, lock `FOR UPDATE`) the chunk's leads; plan each one;
-//! 2. check the records to be created for duplicates with one index query per rule condition
-//!    for the whole chunk (`duplicates::*_matches_many`), and against the records created by the
-//!    leads before it in the chunk (`duplicates::Pending`), as if each lead ran alone in turn;
-//! 3. build every qualified lead's writes in memory (`qualification::build`) and store them
-//!    with multi-row statements under the bind-variable limit (`qualification::store`), which
-//!    also claims the leads (`... WHERE state = 'OPEN'`, rows counted).
-//!
-//! A lead that cannot be qualified (closed, forbidden, duplicates, ...) is simply left out of
-//! its chunk's writes. If a chunk's transaction fails as a whole (a database error, a lead
-//! closed meanwhile by another process), it is rolled back and its leads are qualified again
-//! one by one, each in its own transaction, so one bad lead never costs the others.
+//! **Chunks.** Leads are qualified [`CHUNK`] at a time, each chunk in one write transaction
+//! (`service::chunk`): reads, duplicate lookups and writes are batched for the whole chunk, and
+//! each lead is still decided as if it ran alone in turn. A lead that cannot be qualified
+//! (closed, forbidden, duplicates, ...) is left out of its chunk's writes with its own result. If
+//! a chunk's transaction fails as a whole (a database error, a lead closed meanwhile by another
+//! process), it is rolled back and its leads are qualified again one by one, each in its own
+//! transaction, so one bad lead never costs the others.
 //!
 //! **Crash safety.** A lead's records, its state and its audit entries commit together, so after
 //! a crash every lead is either fully qualified or untouched; running the same call again
@@ -22,23 +16,17 @@
 //! **Idempotency.** With an `idempotencyKey`, the per-lead results of a finished call are kept;
 //! the same call again replays them, another input under the same key is `CONFLICT`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use entity::{
-    DuplicateRecordType, account, contact, idempotency_key, lead, opportunity,
-    qualification_settings,
-};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use entity::{account, contact, idempotency_key, lead, opportunity, qualification_settings};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::duplicates::{self, DuplicateReport, LoadedRule, Match, MatchedRule, Pending};
+use super::chunk::{self, ChunkItem};
+use super::duplicates::{DuplicateReport, Match, MatchedRule};
 use super::qualification::{
-    self, Context, Decision, Outcome, Qualified, QualifyRequest, RecordAction, RecordChoice,
-    Resolved, Warning,
+    self, Decision, Outcome, Qualified, QualifyRequest, RecordAction, RecordChoice, Warning,
 };
 use super::summary::TemplateSummarizer;
 use crate::auth::Actor;
@@ -126,12 +114,6 @@ pub fn validate(request: &BulkRequest, max: usize) -> AppResult<()> {
     Ok(())
 }
 
-/// The published account and contact rules, read once per call.
-struct Rules {
-    accounts: Vec<LoadedRule>,
-    contacts: Vec<LoadedRule>,
-}
-
 /// Qualifies every listed lead; see the module documentation.
 pub async fn qualify_leads(
     db: &Db,
@@ -146,37 +128,32 @@ pub async fn qualify_leads(
     {
         return Ok(replayed);
     }
-    let settings = super::settings::get(&db.read).await?;
-    let rules = Rules {
-        accounts: duplicates::published_rules(
-            &db.read,
-            DuplicateRecordType::Account,
-            DuplicateRecordType::Account,
-        )
-        .await?,
-        contacts: duplicates::published_rules(
-            &db.read,
-            DuplicateRecordType::Contact,
-            DuplicateRecordType::Contact,
-        )
-        .await?,
-    };
     let mut results = Vec::with_capacity(request.lead_ids.len());
-    for chunk in request.lead_ids.chunks(CHUNK) {
-        match qualify_chunk(db, actor, &settings, &rules, &request, chunk).await {
-            Ok(items) => results.extend(items),
+    for ids in request.lead_ids.chunks(CHUNK) {
+        let items: Vec<ChunkItem<'_>> = ids
+            .iter()
+            .map(|id| ChunkItem {
+                actor,
+                request: single_request(&request, *id),
+                policy: request.duplicate_policy,
+                canonical: None,
+            })
+            .collect();
+        match chunk::qualify_chunk(db, &items, &TemplateSummarizer).await {
+            Ok(outcomes) => results.extend(
+                ids.iter()
+                    .zip(outcomes)
+                    .map(|(id, outcome)| into_item(*id, outcome)),
+            ),
             Err(error) => {
                 tracing::warn!(
                     error = ?error,
-                    leads = chunk.len(),
+                    leads = ids.len(),
                     "bulk chunk rolled back; qualifying its leads one by one"
                 );
-                for id in chunk {
-                    let item = match qualify_alone(db, actor, &settings, &request, *id).await {
-                        Ok(item) => item,
-                        Err(error) => ItemResult::failed(*id, &error),
-                    };
-                    results.push(item);
+                for item in &items {
+                    let id = item.request.lead_id;
+                    results.push(into_item(id, qualify_alone(db, item).await));
                 }
             }
         }
@@ -208,288 +185,20 @@ fn single_request(request: &BulkRequest, lead_id: Uuid) -> QualifyRequest {
     }
 }
 
-/// The plan for one lead of the batch; with CREATE_ANYWAY, automatic records skip the
-/// duplicate check too.
-fn plan_for(
-    actor: &Actor,
-    settings: &qualification_settings::Model,
-    request: &BulkRequest,
-    lead: &lead::Model,
-) -> AppResult<qualification::Plan> {
-    qualification::check_lead(actor, lead)?;
-    let mut plan = qualification::plan(settings, lead, &single_request(request, lead.id))?;
-    if request.duplicate_policy == DuplicatePolicy::CreateAnyway {
-        for decision in [&mut plan.account, &mut plan.contact] {
-            if let Decision::CreateNew { ignore_duplicates } = decision {
-                *ignore_duplicates = true;
-            }
-        }
-    }
-    Ok(plan)
-}
-
-/// A lead of the chunk that will be qualified unless duplicates stop it.
-struct Planned {
-    position: usize,
-    lead: lead::Model,
-    plan: qualification::Plan,
-    new_account: Option<account::Model>,
-    new_contact: Option<contact::Model>,
-}
-
-fn checked(decision: Decision) -> bool {
-    matches!(
-        decision,
-        Decision::CreateNew {
-            ignore_duplicates: false
-        }
-    )
-}
-
-/// One chunk, one transaction; see the module documentation.
-async fn qualify_chunk(
-    db: &Db,
-    actor: &Actor,
-    settings: &qualification_settings::Model,
-    rules: &Rules,
-    request: &BulkRequest,
-    chunk: &[Uuid],
-) -> AppResult<Vec<ItemResult>> {
-    let now = super::now();
-    let txn = db.begin_write().await?;
-    let mut leads: HashMap<Uuid, lead::Model> = lead::Entity::find()
-        .filter(lead::Column::Id.is_in(chunk.iter().copied()))
-        .order_by_asc(lead::Column::Id)
-        .lock_exclusive()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|lead| (lead.id, lead))
-        .collect();
-
-    // 1. Plan each lead.
-    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(chunk.len());
-    let mut planned = Vec::new();
-    for (position, id) in chunk.iter().enumerate() {
-        let Some(lead) = leads.remove(id) else {
-            results.push(Some(ItemResult::failed(
-                *id,
-                &AppError::not_found("lead", id),
-            )));
-            continue;
-        };
-        match plan_for(actor, settings, request, &lead) {
-            Err(error) => results.push(Some(ItemResult::failed(*id, &error))),
-            Ok(plan) => {
-                let new_account = match plan.account {
-                    Decision::CreateNew { .. } => {
-                        Some(qualification::mapped_account(&lead, lead.owner_id, now)?)
-                    }
-                    _ => None,
-                };
-                let new_contact = match plan.contact {
-                    Decision::CreateNew { .. } => {
-                        Some(qualification::mapped_contact(&lead, lead.owner_id, now)?)
-                    }
-                    _ => None,
-                };
-                results.push(None);
-                planned.push(Planned {
-                    position,
-                    lead,
-                    plan,
-                    new_account,
-                    new_contact,
-                });
-            }
-        }
-    }
-
-    // 2. Duplicates among stored records, for the whole chunk at once.
-    let account_candidates: Vec<&account::Model> = planned
-        .iter()
-        .filter(|p| checked(p.plan.account))
-        .filter_map(|p| p.new_account.as_ref())
-        .collect();
-    let contact_candidates: Vec<&contact::Model> = planned
-        .iter()
-        .filter(|p| checked(p.plan.contact))
-        .filter_map(|p| p.new_contact.as_ref())
-        .collect();
-    let mut stored_account_matches: HashMap<Uuid, Vec<Match<account::Model>>> = account_candidates
-        .iter()
-        .map(|a| a.id)
-        .zip(duplicates::account_matches_many(&txn, &rules.accounts, &account_candidates).await?)
-        .collect();
-    let mut stored_contact_matches: HashMap<Uuid, Vec<Match<contact::Model>>> = contact_candidates
-        .iter()
-        .map(|c| c.id)
-        .zip(duplicates::contact_matches_many(&txn, &rules.contacts, &contact_candidates).await?)
-        .collect();
-
-    // The existing records to link, the stakeholders to copy, the notes to count.
-    let mut existing_accounts: HashMap<Uuid, account::Model> = HashMap::new();
-    let mut existing_contacts: HashMap<Uuid, contact::Model> = HashMap::new();
-    let account_ids: Vec<Uuid> = planned
-        .iter()
-        .filter_map(|p| match p.plan.account {
-            Decision::UseExisting(id) => Some(id),
-            _ => None,
-        })
-        .collect();
-    let contact_ids: Vec<Uuid> = planned
-        .iter()
-        .filter_map(|p| match p.plan.contact {
-            Decision::UseExisting(id) => Some(id),
-            _ => None,
-        })
-        .collect();
-    for ids in account_ids.chunks(super::MAX_BINDS) {
-        for a in account::Entity::find()
-            .filter(account::Column::Id.is_in(ids.iter().copied()))
-            .all(&txn)
-            .await?
-        {
-            existing_accounts.insert(a.id, a);
-        }
-    }
-    for ids in contact_ids.chunks(super::MAX_BINDS) {
-        for c in contact::Entity::find()
-            .filter(contact::Column::Id.is_in(ids.iter().copied()))
-            .all(&txn)
-            .await?
-        {
-            existing_contacts.insert(c.id, c);
-        }
-    }
-    let lead_ids: Vec<Uuid> = planned.iter().map(|p| p.lead.id).collect();
-    let mut stakeholders = qualification::stakeholders_of(&txn, &lead_ids).await?;
-    let note_counts = match settings.summarize_lead {
-        true => qualification::note_counts(&txn, &lead_ids).await?,
-        false => HashMap::new(),
-    };
-
-    // 3. Each lead in turn, as if alone: its duplicates include the records created by the
-    //    leads before it in this chunk.
-    let ctx = Context {
-        actor,
-        settings,
-        summarizer: &TemplateSummarizer,
-        now,
-    };
-    let mut pending_accounts: Pending<account::Model> = Pending::default();
-    let mut pending_contacts: Pending<contact::Model> = Pending::default();
-    let mut writes = Vec::with_capacity(planned.len());
-    for p in planned {
-        let mut report = DuplicateReport::default();
-        if let (Some(candidate), true) = (&p.new_account, checked(p.plan.account)) {
-            report.accounts = stored_account_matches
-                .remove(&candidate.id)
-                .unwrap_or_default();
-            report.accounts.extend(
-                pending_accounts.matches(&rules.accounts, duplicates::Record::Account(candidate)),
-            );
-        }
-        if let (Some(candidate), true) = (&p.new_contact, checked(p.plan.contact)) {
-            report.contacts = stored_contact_matches
-                .remove(&candidate.id)
-                .unwrap_or_default();
-            report.contacts.extend(
-                pending_contacts.matches(&rules.contacts, duplicates::Record::Contact(candidate)),
-            );
-        }
-        let link = request.duplicate_policy == DuplicatePolicy::LinkSingleMatch
-            && report.accounts.len() <= 1
-            && report.contacts.len() <= 1;
-        if !report.is_empty() && !link {
-            results[p.position] = Some(ItemResult::DuplicatesFound {
-                lead: p.lead,
-                report,
-            });
-            continue;
-        }
-        // No matches, or exactly one per record type to link.
-        let account = match (report.accounts.pop(), p.new_account, p.plan.account) {
-            (Some(matched), _, _) => Resolved::Existing(matched.record),
-            (None, Some(new), _) => Resolved::New(new),
-            (None, None, Decision::UseExisting(id)) => match existing_accounts.get(&id) {
-                Some(existing) => Resolved::Existing(existing.clone()),
-                None => {
-                    let error = AppError::not_found("account", id);
-                    results[p.position] = Some(ItemResult::failed(p.lead.id, &error));
-                    continue;
-                }
-            },
-            (None, None, _) => Resolved::None,
-        };
-        let contact = match (report.contacts.pop(), p.new_contact, p.plan.contact) {
-            (Some(matched), _, _) => Resolved::Existing(matched.record),
-            (None, Some(new), _) => Resolved::New(new),
-            (None, None, Decision::UseExisting(id)) => match existing_contacts.get(&id) {
-                Some(existing) => Resolved::Existing(existing.clone()),
-                None => {
-                    let error = AppError::not_found("contact", id);
-                    results[p.position] = Some(ItemResult::failed(p.lead.id, &error));
-                    continue;
-                }
-            },
-            (None, None, _) => Resolved::None,
-        };
-        if let Resolved::New(new) = &account {
-            pending_accounts.add(new.clone());
-        }
-        if let Resolved::New(new) = &contact {
-            pending_contacts.add(new.clone());
-        }
-        let lead_stakeholders = match p.plan.opportunities.is_empty() {
-            true => Vec::new(),
-            false => stakeholders.remove(&p.lead.id).unwrap_or_default(),
-        };
-        let note_count = note_counts.get(&p.lead.id).copied().unwrap_or(0);
-        let built = qualification::build(
-            ctx,
-            &p.lead,
-            p.plan,
-            account,
-            contact,
-            &lead_stakeholders,
-            note_count,
-        )?;
-        results[p.position] = Some(ItemResult::Qualified(Box::new(built.qualified.clone())));
-        writes.push(built);
-    }
-
-    // 4. Store (and claim) every qualified lead of the chunk.
-    if let Err(error) = qualification::store(&txn, &writes, now, true).await {
-        txn.rollback().await?;
-        return Err(error);
-    }
-    txn.commit().await?;
-    results
-        .into_iter()
-        .map(|r| r.ok_or_else(|| AppError::internal("a lead of the chunk has no result")))
-        .collect()
-}
-
 /// One lead in its own transaction (the fallback when a chunk's transaction fails).
-async fn qualify_alone(
-    db: &Db,
-    actor: &Actor,
-    settings: &qualification_settings::Model,
-    request: &BulkRequest,
-    lead_id: Uuid,
-) -> AppResult<ItemResult> {
-    let lead = super::leads::get(&db.read, lead_id).await?;
-    let plan = plan_for(actor, settings, request, &lead)?;
-    let outcome = attempt(db, actor, settings, &lead, plan.clone()).await?;
+async fn qualify_alone(db: &Db, item: &ChunkItem<'_>) -> AppResult<Outcome> {
+    let settings = super::settings::get(&db.read).await?;
+    let lead = super::leads::get(&db.read, item.request.lead_id).await?;
+    let plan = chunk::plan_for(item.actor, &settings, &item.request, item.policy, &lead)?;
+    let outcome = attempt(db, item.actor, &settings, &lead, plan.clone()).await?;
     let Outcome::DuplicatesFound { lead, report } = outcome else {
-        return Ok(into_item(outcome));
+        return Ok(outcome);
     };
-    if request.duplicate_policy != DuplicatePolicy::LinkSingleMatch
+    if item.policy != DuplicatePolicy::LinkSingleMatch
         || report.accounts.len() > 1
         || report.contacts.len() > 1
     {
-        return Ok(ItemResult::DuplicatesFound { lead, report });
+        return Ok(Outcome::DuplicatesFound { lead, report });
     }
     // Exactly one match per matched record type: link it, and try again.
     let mut plan = plan;
@@ -499,7 +208,7 @@ async fn qualify_alone(
     if let Some(contact) = report.contacts.first() {
         plan.contact = Decision::UseExisting(contact.record.id);
     }
-    Ok(into_item(attempt(db, actor, settings, &lead, plan).await?))
+    attempt(db, item.actor, &settings, &lead, plan).await
 }
 
 /// One lead, one transaction.
@@ -527,10 +236,13 @@ async fn attempt(
     }
 }
 
-fn into_item(outcome: Outcome) -> ItemResult {
+fn into_item(lead_id: Uuid, outcome: AppResult<Outcome>) -> ItemResult {
     match outcome {
-        Outcome::Qualified(q) => ItemResult::Qualified(Box::new(q)),
-        Outcome::DuplicatesFound { lead, report } => ItemResult::DuplicatesFound { lead, report },
+        Ok(Outcome::Qualified(q)) => ItemResult::Qualified(Box::new(q)),
+        Ok(Outcome::DuplicatesFound { lead, report }) => {
+            ItemResult::DuplicatesFound { lead, report }
+        }
+        Err(error) => ItemResult::failed(lead_id, &error),
     }
 }
 
@@ -627,55 +339,6 @@ async fn remember(
     Ok(())
 }
 
-/// Records of one kind by id, read in chunks.
-async fn by_ids<E>(
-    conn: &impl ConnectionTrait,
-    ids: Vec<Uuid>,
-) -> AppResult<HashMap<Uuid, E::Model>>
-where
-    E: EntityTrait,
-    E::Model: HasId,
-    E::Column: IdColumn,
-{
-    let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(super::MAX_BINDS) {
-        for model in E::find()
-            .filter(E::Column::id().is_in(chunk.iter().copied()))
-            .all(conn)
-            .await?
-        {
-            found.insert(model.id(), model);
-        }
-    }
-    Ok(found)
-}
-
-/// A model's id.
-trait HasId {
-    fn id(&self) -> Uuid;
-}
-
-/// An entity's id column.
-trait IdColumn: ColumnTrait {
-    fn id() -> Self;
-}
-
-macro_rules! with_id {
-    ($($module:ident),+) => {$(
-        impl HasId for $module::Model {
-            fn id(&self) -> Uuid {
-                self.id
-            }
-        }
-        impl IdColumn for $module::Column {
-            fn id() -> Self {
-                $module::Column::Id
-            }
-        }
-    )+};
-}
-with_id!(lead, account, contact, opportunity);
-
 /// The results kept for `key`: replayed when the request is the same, `CONFLICT` when not.
 async fn replay(
     db: &Db,
@@ -726,10 +389,10 @@ async fn replay(
             StoredItem::Failed { .. } => {}
         }
     }
-    let leads = by_ids::<lead::Entity>(conn, lead_ids).await?;
-    let accounts = by_ids::<account::Entity>(conn, account_ids).await?;
-    let contacts = by_ids::<contact::Entity>(conn, contact_ids).await?;
-    let opportunities = by_ids::<opportunity::Entity>(conn, opportunity_ids).await?;
+    let leads = super::by_ids::<lead::Entity>(conn, lead_ids).await?;
+    let accounts = super::by_ids::<account::Entity>(conn, account_ids).await?;
+    let contacts = super::by_ids::<contact::Entity>(conn, contact_ids).await?;
+    let opportunities = super::by_ids::<opportunity::Entity>(conn, opportunity_ids).await?;
     let gone = |lead_id: Uuid| ItemResult::failed(lead_id, &AppError::not_found("lead", lead_id));
     let results = items
         .into_iter()

@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod bulk;
+pub mod chunk;
 pub mod contacts;
 pub mod duplicate_rules;
 pub mod duplicates;
@@ -14,13 +15,17 @@ pub mod notes;
 pub mod opportunities;
 pub mod paging;
 pub mod qualification;
+pub mod queue;
 pub mod settings;
 pub mod stakeholders;
 pub mod summary;
 pub mod users;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Iterable};
+use entity::{account, contact, lead, opportunity};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -59,3 +64,52 @@ where
     }
     Ok(())
 }
+
+/// Records of one kind by id, read in chunks.
+pub async fn by_ids<E>(
+    conn: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, E::Model>>
+where
+    E: EntityTrait,
+    E::Model: HasId,
+    E::Column: IdColumn,
+{
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_BINDS) {
+        for model in E::find()
+            .filter(E::Column::id().is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?
+        {
+            found.insert(model.id(), model);
+        }
+    }
+    Ok(found)
+}
+
+/// A model's id.
+pub trait HasId {
+    fn id(&self) -> Uuid;
+}
+
+/// An entity's id column.
+pub trait IdColumn: ColumnTrait {
+    fn id() -> Self;
+}
+
+macro_rules! with_id {
+    ($($module:ident),+) => {$(
+        impl HasId for $module::Model {
+            fn id(&self) -> Uuid {
+                self.id
+            }
+        }
+        impl IdColumn for $module::Column {
+            fn id() -> Self {
+                $module::Column::Id
+            }
+        }
+    )+};
+}
+with_id!(lead, account, contact, opportunity);

@@ -1092,6 +1092,35 @@ struct StoredResult {
     warnings: Vec<Warning>,
 }
 
+/// The row that keeps a keyed qualification's result for replay.
+pub fn idempotency_row(
+    actor: &Actor,
+    key: &str,
+    canonical: &str,
+    qualified: &Qualified,
+) -> AppResult<idempotency_key::ActiveModel> {
+    let stored = StoredResult {
+        lead_id: qualified.lead.id,
+        account_id: qualified.account.as_ref().map(|a| a.id),
+        contact_id: qualified.contact.as_ref().map(|c| c.id),
+        opportunity_ids: qualified.opportunities.iter().map(|o| o.id).collect(),
+        warnings: qualified.warnings.clone(),
+    };
+    Ok(idempotency_key::ActiveModel {
+        actor_id: Set(actor.user_id),
+        operation: Set(OPERATION.to_owned()),
+        key: Set(key.to_owned()),
+        request: Set(canonical.to_owned()),
+        response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
+        created_at: Set(super::now()),
+    })
+}
+
+/// The request as its idempotency key keeps it (a replay must send the same).
+pub fn canonical(request: &QualifyRequest) -> AppResult<String> {
+    serde_json::to_string(request).map_err(AppError::internal)
+}
+
 /// Qualifies one lead (`qualifyLead`) with the default summarizer.
 pub async fn qualify_lead(db: &Db, actor: &Actor, request: QualifyRequest) -> AppResult<Outcome> {
     qualify_lead_with(db, actor, request, &TemplateSummarizer).await
@@ -1104,7 +1133,7 @@ pub async fn qualify_lead_with(
     request: QualifyRequest,
     summarizer: &dyn LeadSummarizer,
 ) -> AppResult<Outcome> {
-    let canonical = serde_json::to_string(&request).map_err(AppError::internal)?;
+    let canonical = canonical(&request)?;
     if let Some(key) = &request.idempotency_key
         && let Some(replayed) = replay(db, actor, key, &canonical).await?
     {
@@ -1139,23 +1168,9 @@ pub async fn qualify_lead_with(
         }
         Outcome::Qualified(q) => {
             if let Some(key) = &request.idempotency_key {
-                let stored = StoredResult {
-                    lead_id: q.lead.id,
-                    account_id: q.account.as_ref().map(|a| a.id),
-                    contact_id: q.contact.as_ref().map(|c| c.id),
-                    opportunity_ids: q.opportunities.iter().map(|o| o.id).collect(),
-                    warnings: q.warnings.clone(),
-                };
-                idempotency_key::ActiveModel {
-                    actor_id: Set(actor.user_id),
-                    operation: Set(OPERATION.to_owned()),
-                    key: Set(key.clone()),
-                    request: Set(canonical.clone()),
-                    response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
-                    created_at: Set(super::now()),
-                }
-                .insert(&txn)
-                .await?;
+                idempotency_row(actor, key, &canonical, q)?
+                    .insert(&txn)
+                    .await?;
             }
             txn.commit().await?;
         }
@@ -1164,7 +1179,12 @@ pub async fn qualify_lead_with(
 }
 
 /// The stored result for `key`: replayed when the request is the same, `CONFLICT` when not.
-async fn replay(db: &Db, actor: &Actor, key: &str, canonical: &str) -> AppResult<Option<Outcome>> {
+pub async fn replay(
+    db: &Db,
+    actor: &Actor,
+    key: &str,
+    canonical: &str,
+) -> AppResult<Option<Outcome>> {
     let Some(stored) =
         idempotency_key::Entity::find_by_id((actor.user_id, OPERATION.to_owned(), key.to_owned()))
             .one(&db.read)

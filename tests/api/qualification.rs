@@ -1463,3 +1463,47 @@ async fn repeating_a_qualification_with_its_idempotency_key_replays_the_first_re
     let body = qualify(&app, json!({ "leadId": lead["id"] })).await;
     assert_eq!(error_code(&body), "LEAD_CLOSED", "{body}");
 }
+
+#[tokio::test]
+async fn concurrent_qualifications_of_many_leads_each_get_their_own_records() {
+    let app = spawn_app().await;
+    const LEADS: usize = 40;
+    let mut leads = Vec::with_capacity(LEADS);
+    for i in 0..LEADS {
+        leads.push(
+            app.create_lead(json!({
+                "companyName": format!("Parallel {i}"),
+                "lastName": format!("Person {i}"),
+                "email": format!("parallel{i}@example.com"),
+            }))
+            .await,
+        );
+    }
+    // Two more leads for one company: whichever goes second finds the first one's account.
+    let twins = [
+        app.create_lead(json!({ "companyName": "Twin Co", "lastName": "Left" }))
+            .await,
+        app.create_lead(json!({ "companyName": "twin co", "lastName": "Right" }))
+            .await,
+    ];
+    let calls = leads
+        .iter()
+        .chain(twins.iter())
+        .map(|lead| qualify(&app, json!({ "leadId": lead["id"] })));
+    let bodies = join_all(calls).await;
+    for (i, body) in bodies[..LEADS].iter().enumerate() {
+        let payload = &body["data"]["qualifyLead"];
+        assert_eq!(payload["outcome"], "QUALIFIED", "{body:#}");
+        assert_eq!(payload["lead"]["id"], leads[i]["id"]);
+        assert_eq!(payload["account"]["name"], format!("Parallel {i}"));
+        assert_eq!(payload["contact"]["fullName"], format!("Person {i}"));
+    }
+    let mut twin_outcomes: Vec<&str> = bodies[LEADS..]
+        .iter()
+        .map(|b| b["data"]["qualifyLead"]["outcome"].as_str().unwrap())
+        .collect();
+    twin_outcomes.sort_unstable();
+    assert_eq!(twin_outcomes, ["DUPLICATES_FOUND", "QUALIFIED"]);
+    let n = LEADS as i64 + 1;
+    assert_eq!(count(&app).await, (n, n, n));
+}

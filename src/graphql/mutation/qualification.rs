@@ -31,11 +31,8 @@ impl QualificationMutation {
     ) -> async_graphql::Result<QualifyLeadPayload> {
         let actor = actor(ctx)?;
         let request = input.parse()?;
-        Ok(
-            service::qualification::qualify_lead(db(ctx)?, actor, request)
-                .await?
-                .into(),
-        )
+        let queue = ctx.data::<service::queue::QualifyQueue>()?;
+        Ok(queue.qualify(actor, request).await?.into())
     }
 
     /// Qualifies many leads with one set of choices; each lead in its own transaction, results
