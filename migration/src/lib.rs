@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_records;
 mod m20261123_000002_idempotency;
 mod m20261123_000003_duplicate_detection;
+mod m20261123_000004_covering_match_key_indexes;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_records::Migration),
             Box::new(m20261123_000002_idempotency::Migration),
             Box::new(m20261123_000003_duplicate_detection::Migration),
+            Box::new(m20261123_000004_covering_match_key_indexes::Migration),
         ]
     }
 }

@@ -52,7 +52,8 @@ impl DuplicateReport {
     }
 }
 
-/// Most candidates one condition lookup returns (a rule that matches more is too broad to help).
+/// Most records a report lists per rule, and the length of a capped index lookup (a key shared
+/// by more records is "broad": the rule's other conditions narrow the search instead).
 const MAX_CANDIDATES: u64 = 200;
 
 /// A record whose fields can be matched.
@@ -254,14 +255,15 @@ pub async fn published_rules(
     load_rules(conn, rules).await
 }
 
-/// The index lookup for one condition and many keys: `(record id, key)` of the `matching`
-/// records whose `field` key equals one of `keys` (exact match), or, for "same first/last N
-/// characters", shares the first (on the reversed key, last) characters of one key given as
-/// `keys[0]` (one range per statement, at most [`MAX_CANDIDATES`] rows).
+/// The index lookup for one condition: `(record id, key)` of the `matching` records whose
+/// `field` key equals one of `keys` (exact match), or, for "same first/last N characters",
+/// shares the first (on the reversed key, last) characters of `keys[0]` (one range per
+/// statement). At most `limit` rows when given.
 pub fn lookup_query(
     matching: DuplicateRecordType,
     condition: &Condition,
     keys: &[String],
+    limit: Option<u64>,
 ) -> Select<match_key::Entity> {
     let column = match condition.operator {
         MatchOperator::SameLastCharacters => match_key::Column::KeyReversed,
@@ -273,25 +275,32 @@ pub fn lookup_query(
         .column(column)
         .filter(match_key::Column::RecordType.eq(matching))
         .filter(match_key::Column::Field.eq(condition.matching_field.name));
-    match (condition.operator, keys.first()) {
+    let query = match (condition.operator, keys.first()) {
         (MatchOperator::Exact, _) => query.filter(column.is_in(keys.iter().cloned())),
         // Every key starting with `prefix` sorts between it and `prefix` + the largest char.
         (_, Some(prefix)) => query
             .filter(column.gte(prefix.as_str()))
-            .filter(column.lte(format!("{prefix}\u{10FFFF}")))
-            .limit(MAX_CANDIDATES),
+            .filter(column.lte(format!("{prefix}\u{10FFFF}"))),
         (_, None) => query.filter(column.is_null()),
+    };
+    match limit {
+        Some(limit) => query.limit(limit),
+        None => query,
     }
 }
 
-/// The SQL of [`lookup_query`] (tests show its query plan).
+/// The SQL of [`lookup_query`] as a check runs it (tests show its query plan).
 pub fn lookup_statement(
     backend: DbBackend,
     matching: DuplicateRecordType,
     condition: &Condition,
     keys: &[String],
 ) -> Statement {
-    lookup_query(matching, condition, keys).build(backend)
+    let limit = match (condition.operator, keys.len()) {
+        (MatchOperator::Exact, n) if n > 1 => None,
+        _ => Some(MAX_CANDIDATES + 1),
+    };
+    lookup_query(matching, condition, keys, limit).build(backend)
 }
 
 /// What one condition of a rule looks up for one candidate.
@@ -321,36 +330,110 @@ fn probes(rule: &LoadedRule, candidate: Record<'_>) -> Option<Vec<Probe>> {
         .then_some(probes)
 }
 
-/// The ids of records whose key for `condition` is each of `keys` (or starts with it), from the
-/// index: one statement per chunk of keys for exact matches, one per key for N characters.
+/// The records one key found.
+#[derive(Debug, Clone, Default)]
+struct Hits {
+    ids: BTreeSet<Uuid>,
+    /// Whether `ids` holds every record with the key (a capped lookup may stop short).
+    complete: bool,
+}
+
+/// The records whose key for `condition` is each of `keys` (or starts with it), from the
+/// index. Exact keys of many candidates go in one statement per chunk of keys, complete. A
+/// single candidate's key, and every prefix, is one statement capped just above
+/// [`MAX_CANDIDATES`] rows: a key shared by more records (a common first name) is marked
+/// incomplete, and the other conditions of the rule narrow the search instead, so a check
+/// costs index ranges whose length does not grow with the number of records.
 async fn lookup(
     conn: &impl ConnectionTrait,
     matching: DuplicateRecordType,
     condition: &Condition,
     keys: Vec<String>,
-) -> AppResult<HashMap<String, BTreeSet<Uuid>>> {
-    let mut found: HashMap<String, BTreeSet<Uuid>> = HashMap::new();
-    let statements: Vec<Vec<String>> = match condition.operator {
-        MatchOperator::Exact => keys
+    capped: bool,
+) -> AppResult<HashMap<String, Hits>> {
+    let mut found: HashMap<String, Hits> = HashMap::with_capacity(keys.len());
+    let batched = condition.operator == MatchOperator::Exact && !capped;
+    let statements: Vec<Vec<String>> = match batched {
+        true => keys
             .chunks(crate::service::MAX_BINDS - 2)
             .map(<[String]>::to_vec)
             .collect(),
-        _ => keys.into_iter().map(|k| vec![k]).collect(),
+        false => keys.into_iter().map(|k| vec![k]).collect(),
     };
+    let limit = (!batched).then_some(MAX_CANDIDATES + 1);
     for keys in statements {
-        let rows: Vec<(Uuid, String)> = lookup_query(matching, condition, &keys)
+        for key in &keys {
+            found.insert(
+                key.clone(),
+                Hits {
+                    ids: BTreeSet::new(),
+                    complete: true,
+                },
+            );
+        }
+        let rows: Vec<(Uuid, String)> = lookup_query(matching, condition, &keys, limit)
             .into_tuple()
             .all(conn)
             .await?;
+        let full = limit.is_some_and(|limit| rows.len() as u64 >= limit);
         for (id, key) in rows {
-            let probe = match condition.operator {
-                MatchOperator::Exact => key,
-                _ => keys.first().cloned().unwrap_or_default(),
+            let probe = match batched {
+                true => key,
+                false => keys.first().cloned().unwrap_or_default(),
             };
-            found.entry(probe).or_default().insert(id);
+            found.entry(probe).or_default().ids.insert(id);
+        }
+        if full && let Some(hits) = keys.first().and_then(|k| found.get_mut(k)) {
+            hits.complete = false;
         }
     }
     Ok(found)
+}
+
+/// The ids a rule may match for one candidate: the intersection of what its complete lookups
+/// found. When every lookup stopped short (each key is shared by very many records), a rule
+/// with one condition keeps what it found (all of them match; reports are capped anyway), and
+/// a rule with several looks its first key up in full.
+async fn candidate_ids(
+    conn: &impl ConnectionTrait,
+    rule: &LoadedRule,
+    probes: &[Probe],
+    found: &[HashMap<String, Hits>],
+) -> AppResult<BTreeSet<Uuid>> {
+    let mut ids: Option<BTreeSet<Uuid>> = None;
+    let mut broad = Vec::new();
+    for (i, probe) in probes.iter().enumerate() {
+        let Probe::Key(key) = probe else { continue };
+        let hits = found[i].get(key).cloned().unwrap_or_default();
+        if !hits.complete {
+            broad.push((i, key, hits));
+            continue;
+        }
+        ids = Some(match ids {
+            None => hits.ids,
+            Some(previous) => previous.intersection(&hits.ids).copied().collect(),
+        });
+    }
+    if let Some(ids) = ids {
+        return Ok(ids);
+    }
+    match (broad.as_slice(), rule.conditions.len()) {
+        ([], _) => Ok(BTreeSet::new()),
+        ([(_, _, hits)], 1) => Ok(hits.ids.clone()),
+        ([(i, key, _), ..], _) => {
+            let condition = &rule.conditions[*i];
+            let rows: Vec<(Uuid, String)> = lookup_query(
+                rule.rule.matching_record_type,
+                condition,
+                std::slice::from_ref(*key),
+                None,
+            )
+            .into_tuple()
+            .all(conn)
+            .await?;
+            Ok(rows.into_iter().map(|(id, _)| id).collect())
+        }
+    }
 }
 
 /// Whether every condition of the rule holds between the candidate and `other`; the matched
@@ -376,19 +459,20 @@ fn evaluate(rule: &LoadedRule, candidate: Record<'_>, other: Record<'_>) -> Opti
     Some(fields)
 }
 
-/// Adds `other` to `matches` when the rule matches it (merging rules per record).
+/// Adds `other` to `matches` when the rule matches it (merging rules per record); whether it
+/// did.
 fn judge<T: Clone + AsRecord>(
     matches: &mut Vec<Match<T>>,
     rule: &LoadedRule,
     candidate: Record<'_>,
     other: &T,
-) {
+) -> bool {
     let record = other.as_record();
     if record.id() == candidate.id() || (rule.rule.exclude_inactive && !record.is_active()) {
-        return;
+        return false;
     }
     let Some(fields) = evaluate(rule, candidate, record) else {
-        return;
+        return false;
     };
     let matched = MatchedRule {
         rule_name: rule.rule.name.clone(),
@@ -404,6 +488,7 @@ fn judge<T: Clone + AsRecord>(
             rules: vec![matched],
         }),
     }
+    true
 }
 
 /// Runs `rules` for many candidates at once, loading matched records with `load`: one index
@@ -425,6 +510,7 @@ where
     for rule in rules {
         let probes: Vec<Option<Vec<Probe>>> = candidates.iter().map(|c| probes(rule, *c)).collect();
         // Each condition's distinct keys, looked up together.
+        let capped = candidates.len() == 1;
         let mut found = Vec::with_capacity(rule.conditions.len());
         for (i, condition) in rule.conditions.iter().enumerate() {
             let keys: BTreeSet<String> = probes
@@ -441,28 +527,23 @@ where
                     rule.rule.matching_record_type,
                     condition,
                     keys.into_iter().collect(),
+                    capped,
                 )
                 .await?,
             );
         }
-        // Each candidate's ids: those every looked-up condition found.
+        // Each candidate's ids: those every complete lookup found.
         let mut ids_per_candidate: Vec<Vec<Uuid>> = Vec::with_capacity(candidates.len());
         for (candidate, probes) in candidates.iter().zip(&probes) {
-            let mut ids: Option<BTreeSet<Uuid>> = None;
-            for (i, probe) in probes.iter().flatten().enumerate() {
-                let Probe::Key(key) = probe else { continue };
-                let hits = found[i].get(key).cloned().unwrap_or_default();
-                ids = Some(match ids {
-                    None => hits,
-                    Some(previous) => previous.intersection(&hits).copied().collect(),
-                });
+            let ids = match probes {
+                None => BTreeSet::new(),
+                Some(probes) => candidate_ids(conn, rule, probes, &found).await?,
+            };
+            let mut ids: Vec<Uuid> = ids.into_iter().filter(|id| *id != candidate.id()).collect();
+            if rule.conditions.len() == 1 {
+                // Each of them matches the one condition: load no more than are reported.
+                ids.truncate(MAX_CANDIDATES as usize);
             }
-            let mut ids: Vec<Uuid> = ids
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|id| *id != candidate.id())
-                .collect();
-            ids.truncate(MAX_CANDIDATES as usize);
             ids_per_candidate.push(ids);
         }
         let wanted: BTreeSet<Uuid> = ids_per_candidate.iter().flatten().copied().collect();
@@ -481,9 +562,15 @@ where
             .zip(&ids_per_candidate)
             .zip(results.iter_mut())
         {
+            let mut matched = 0;
             for id in ids {
-                if let Some(other) = records.get(id) {
-                    judge(matches, rule, *candidate, other);
+                if matched == MAX_CANDIDATES {
+                    break; // a report lists at most this many records per rule
+                }
+                if let Some(other) = records.get(id)
+                    && judge(matches, rule, *candidate, other)
+                {
+                    matched += 1;
                 }
             }
         }

@@ -595,3 +595,39 @@ async fn the_duplicate_lookup_uses_the_match_key_index() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_name_shared_by_hundreds_of_contacts_still_finds_the_one_full_match() {
+    let app = spawn_app().await;
+    // More Johns and more Smiths than one capped index lookup returns.
+    for i in 0..210 {
+        app.create_contact(json!({ "firstName": "John", "lastName": format!("Other{i}") }))
+            .await;
+        app.create_contact(json!({ "firstName": format!("Jim{i}"), "lastName": "Smith" }))
+            .await;
+    }
+    let target = app
+        .create_contact(json!({ "firstName": "John", "lastName": "Smith" }))
+        .await;
+    let lead = app
+        .create_lead(
+            json!({ "firstName": "JOHN", "lastName": " smith ", "companyName": "Unique Co" }),
+        )
+        .await;
+    let body = app
+        .graphql(
+            "mutation($input: QualifyLeadInput!) { qualifyLead(input: $input) {
+                outcome duplicates { contacts { contact { id } rules { ruleName fields } } } } }",
+            json!({ "input": { "leadId": lead["id"] } }),
+        )
+        .await;
+    let payload = &body["data"]["qualifyLead"];
+    assert_eq!(payload["outcome"], "DUPLICATES_FOUND", "{body:#}");
+    let contacts = payload["duplicates"]["contacts"].as_array().unwrap();
+    assert_eq!(contacts.len(), 1, "{body:#}");
+    assert_eq!(contacts[0]["contact"]["id"], target.as_str());
+    assert_eq!(
+        contacts[0]["rules"][0]["fields"],
+        json!(["firstName", "lastName"])
+    );
+}
