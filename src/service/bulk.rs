@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 
 use entity::{account, contact, idempotency_key, lead, opportunity, qualification_settings};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -145,9 +145,12 @@ pub async fn qualify_leads(
                     .zip(outcomes)
                     .map(|(id, outcome)| into_item(*id, outcome)),
             ),
-            Err(error) => {
+            Err(failure) if !failure.retry_alone => {
+                results.extend(ids.iter().map(|id| ItemResult::failed(*id, &failure.error)));
+            }
+            Err(failure) => {
                 tracing::warn!(
-                    error = ?error,
+                    error = ?failure.error,
                     leads = ids.len(),
                     "bulk chunk rolled back; qualifying its leads one by one"
                 );
@@ -317,24 +320,24 @@ async fn remember(
     results: &[ItemResult],
 ) -> AppResult<()> {
     let stored: Vec<StoredItem> = results.iter().map(StoredItem::from).collect();
+    let row = idempotency_key::ActiveModel {
+        actor_id: Set(actor.user_id),
+        operation: Set(OPERATION.to_owned()),
+        key: Set(key.to_owned()),
+        request: Set(canonical.to_owned()),
+        response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
+        created_at: Set(super::now()),
+    };
     let txn = db.begin_write().await?;
-    let exists =
-        idempotency_key::Entity::find_by_id((actor.user_id, OPERATION.to_owned(), key.to_owned()))
-            .one(&txn)
-            .await?
-            .is_some();
-    if !exists {
-        idempotency_key::ActiveModel {
-            actor_id: Set(actor.user_id),
-            operation: Set(OPERATION.to_owned()),
-            key: Set(key.to_owned()),
-            request: Set(canonical.to_owned()),
-            response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
-            created_at: Set(super::now()),
-        }
-        .insert(&txn)
+    // A concurrent call with the same key that finished first keeps its results.
+    idempotency_key::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            idempotency_key::Column::ActorId,
+            idempotency_key::Column::Operation,
+            idempotency_key::Column::Key,
+        ])
+        .exec(&txn)
         .await?;
-    }
     txn.commit().await?;
     Ok(())
 }

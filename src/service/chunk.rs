@@ -78,24 +78,40 @@ fn checked(decision: Decision) -> bool {
     )
 }
 
+/// Why a chunk wrote nothing.
+#[derive(Debug)]
+pub struct ChunkFailure {
+    pub error: AppError,
+    /// Whether the chunk's leads may be qualified again one by one: not when the transaction
+    /// could not even start (the database is unavailable), nor when its commit failed (then
+    /// whether it took effect is unknown, and every caller gets the error).
+    pub retry_alone: bool,
+}
+
 /// Qualifies the chunk's leads in one transaction; one result per item, in order. Each lead
 /// may appear once.
 pub async fn qualify_chunk(
     db: &Db,
     items: &[ChunkItem<'_>],
     summarizer: &dyn LeadSummarizer,
-) -> AppResult<Vec<AppResult<Outcome>>> {
+) -> Result<Vec<AppResult<Outcome>>, ChunkFailure> {
+    let failure = |error: sea_orm::DbErr, retry_alone| ChunkFailure {
+        error: error.into(),
+        retry_alone,
+    };
     let now = super::now();
-    let txn = db.begin_write().await?;
-    let result = qualify_in(&txn, items, summarizer, now).await;
-    match result {
+    let txn = db.begin_write().await.map_err(|e| failure(e, false))?;
+    match qualify_in(&txn, items, summarizer, now).await {
         Ok(results) => {
-            txn.commit().await?;
+            txn.commit().await.map_err(|e| failure(e, false))?;
             Ok(results)
         }
         Err(error) => {
-            txn.rollback().await?;
-            Err(error)
+            txn.rollback().await.map_err(|e| failure(e, false))?;
+            Err(ChunkFailure {
+                error,
+                retry_alone: true,
+            })
         }
     }
 }
@@ -281,12 +297,6 @@ async fn qualify_in(
             },
             (None, None, _) => Resolved::None,
         };
-        if let Resolved::New(new) = &account {
-            pending_accounts.add(new.clone());
-        }
-        if let Resolved::New(new) = &contact {
-            pending_contacts.add(new.clone());
-        }
         let lead_stakeholders = match p.plan.opportunities.is_empty() {
             true => Vec::new(),
             false => stakeholders.remove(&p.lead.id).unwrap_or_default(),
@@ -307,6 +317,17 @@ async fn qualify_in(
             &lead_stakeholders,
             note_count,
         )?;
+        // Later leads of the chunk match (and may link) these records, links included.
+        if built.creates_account()
+            && let Some(new) = &built.qualified.account
+        {
+            pending_accounts.add(new.clone());
+        }
+        if built.creates_contact()
+            && let Some(new) = &built.qualified.contact
+        {
+            pending_contacts.add(new.clone());
+        }
         if let (Some(key), Some(canonical)) = (&item.request.idempotency_key, &item.canonical) {
             remembered.push(qualification::idempotency_row(
                 item.actor,

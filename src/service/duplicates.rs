@@ -17,7 +17,7 @@ use entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Set, Statement,
+    Set, Statement,
 };
 use uuid::Uuid;
 
@@ -255,52 +255,56 @@ pub async fn published_rules(
     load_rules(conn, rules).await
 }
 
-/// The index lookup for one condition: `(record id, key)` of the `matching` records whose
-/// `field` key equals one of `keys` (exact match), or, for "same first/last N characters",
-/// shares the first (on the reversed key, last) characters of `keys[0]` (one range per
-/// statement). At most `limit` rows when given.
-pub fn lookup_query(
-    matching: DuplicateRecordType,
-    condition: &Condition,
-    keys: &[String],
-    limit: Option<u64>,
-) -> Select<match_key::Entity> {
-    let column = match condition.operator {
-        MatchOperator::SameLastCharacters => match_key::Column::KeyReversed,
-        _ => match_key::Column::KeyFolded,
-    };
-    let query = match_key::Entity::find()
-        .select_only()
-        .column(match_key::Column::RecordId)
-        .column(column)
-        .filter(match_key::Column::RecordType.eq(matching))
-        .filter(match_key::Column::Field.eq(condition.matching_field.name));
-    let query = match (condition.operator, keys.first()) {
-        (MatchOperator::Exact, _) => query.filter(column.is_in(keys.iter().cloned())),
-        // Every key starting with `prefix` sorts between it and `prefix` + the largest char.
-        (_, Some(prefix)) => query
-            .filter(column.gte(prefix.as_str()))
-            .filter(column.lte(format!("{prefix}\u{10FFFF}"))),
-        (_, None) => query.filter(column.is_null()),
-    };
-    match limit {
-        Some(limit) => query.limit(limit),
-        None => query,
-    }
-}
+/// Keys looked up per statement: SQLite allows 500 terms in a compound `SELECT`.
+const KEYS_PER_STATEMENT: usize = 400;
 
-/// The SQL of [`lookup_query`] as a check runs it (tests show its query plan).
+/// The index lookup for one condition and many keys, as one statement: for each key, the
+/// `(record_id, key)` of at most `MAX_CANDIDATES + 1` `matching` records whose `field` key
+/// equals it (exact match) or starts with it ("same first/last N characters", on the reversed
+/// key for the last ones). Each key is its own capped index range (`UNION ALL` of subqueries),
+/// so the cost is the number of keys, never the number of records sharing one.
 pub fn lookup_statement(
     backend: DbBackend,
     matching: DuplicateRecordType,
     condition: &Condition,
     keys: &[String],
 ) -> Statement {
-    let limit = match (condition.operator, keys.len()) {
-        (MatchOperator::Exact, n) if n > 1 => None,
-        _ => Some(MAX_CANDIDATES + 1),
+    let column = match condition.operator {
+        MatchOperator::SameLastCharacters => "key_reversed",
+        _ => "key_folded",
     };
-    lookup_query(matching, condition, keys, limit).build(backend)
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(keys.len() * 4);
+    let mut placeholder = |value: sea_orm::Value| {
+        values.push(value);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let branches: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let record_type = placeholder(matching.as_str().into());
+            let field = placeholder(condition.matching_field.name.into());
+            let test = match condition.operator {
+                MatchOperator::Exact => format!("{column} = {}", placeholder(key.as_str().into())),
+                // Every key starting with `key` sorts between it and `key` + the largest char.
+                _ => format!(
+                    "{column} >= {} AND {column} <= {}",
+                    placeholder(key.as_str().into()),
+                    placeholder(format!("{key}\u{10FFFF}").into())
+                ),
+            };
+            format!(
+                "SELECT * FROM (SELECT record_id, {column} AS key FROM match_keys \
+                 WHERE record_type = {record_type} AND field = {field} AND {test} \
+                 LIMIT {}) AS k{i}",
+                MAX_CANDIDATES + 1
+            )
+        })
+        .collect();
+    Statement::from_sql_and_values(backend, branches.join(" UNION ALL "), values)
 }
 
 /// What one condition of a rule looks up for one candidate.
@@ -339,51 +343,44 @@ struct Hits {
 }
 
 /// The records whose key for `condition` is each of `keys` (or starts with it), from the
-/// index. Exact keys of many candidates go in one statement per chunk of keys, complete. A
-/// single candidate's key, and every prefix, is one statement capped just above
-/// [`MAX_CANDIDATES`] rows: a key shared by more records (a common first name) is marked
-/// incomplete, and the other conditions of the rule narrow the search instead, so a check
-/// costs index ranges whose length does not grow with the number of records.
+/// index, [`KEYS_PER_STATEMENT`] keys per statement. A key shared by more than
+/// [`MAX_CANDIDATES`] records (a common first name) is marked incomplete: the rule's other
+/// conditions narrow the search instead.
 async fn lookup(
     conn: &impl ConnectionTrait,
     matching: DuplicateRecordType,
     condition: &Condition,
     keys: Vec<String>,
-    capped: bool,
 ) -> AppResult<HashMap<String, Hits>> {
-    let mut found: HashMap<String, Hits> = HashMap::with_capacity(keys.len());
-    let batched = condition.operator == MatchOperator::Exact && !capped;
-    let statements: Vec<Vec<String>> = match batched {
-        true => keys
-            .chunks(crate::service::MAX_BINDS - 2)
-            .map(<[String]>::to_vec)
-            .collect(),
-        false => keys.into_iter().map(|k| vec![k]).collect(),
-    };
-    let limit = (!batched).then_some(MAX_CANDIDATES + 1);
-    for keys in statements {
-        for key in &keys {
-            found.insert(
-                key.clone(),
-                Hits {
-                    ids: BTreeSet::new(),
-                    complete: true,
-                },
-            );
-        }
-        let rows: Vec<(Uuid, String)> = lookup_query(matching, condition, &keys, limit)
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let full = limit.is_some_and(|limit| rows.len() as u64 >= limit);
-        for (id, key) in rows {
-            let probe = match batched {
-                true => key,
-                false => keys.first().cloned().unwrap_or_default(),
+    let mut found: HashMap<String, Hits> = keys
+        .iter()
+        .map(|k| {
+            let hits = Hits {
+                ids: BTreeSet::new(),
+                complete: true,
             };
-            found.entry(probe).or_default().ids.insert(id);
+            (k.clone(), hits)
+        })
+        .collect();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let statement = lookup_statement(conn.get_database_backend(), matching, condition, chunk);
+        for row in conn.query_all_raw(statement).await? {
+            let id: Uuid = row.try_get("", "record_id")?;
+            let key: String = row.try_get("", "key")?;
+            let probe = match condition.operator {
+                MatchOperator::Exact => Some(key),
+                MatchOperator::SameFirstCharacters | MatchOperator::SameLastCharacters => {
+                    let n = condition.character_count.unwrap_or(1);
+                    Some(key.chars().take(n).collect())
+                }
+            };
+            if let Some(hits) = probe.and_then(|p| found.get_mut(&p)) {
+                hits.ids.insert(id);
+            }
         }
-        if full && let Some(hits) = keys.first().and_then(|k| found.get_mut(k)) {
+    }
+    for hits in found.values_mut() {
+        if hits.ids.len() as u64 > MAX_CANDIDATES {
             hits.complete = false;
         }
     }
@@ -421,17 +418,30 @@ async fn candidate_ids(
         ([], _) => Ok(BTreeSet::new()),
         ([(_, _, hits)], 1) => Ok(hits.ids.clone()),
         ([(i, key, _), ..], _) => {
+            // Rare: every key of the rule is shared by very many records. Read the first in
+            // full; the rule's conditions are then checked on each record.
             let condition = &rule.conditions[*i];
-            let rows: Vec<(Uuid, String)> = lookup_query(
-                rule.rule.matching_record_type,
-                condition,
-                std::slice::from_ref(*key),
-                None,
-            )
-            .into_tuple()
-            .all(conn)
-            .await?;
-            Ok(rows.into_iter().map(|(id, _)| id).collect())
+            let column = match condition.operator {
+                MatchOperator::SameLastCharacters => match_key::Column::KeyReversed,
+                _ => match_key::Column::KeyFolded,
+            };
+            let query = match_key::Entity::find()
+                .select_only()
+                .column(match_key::Column::RecordId)
+                .filter(match_key::Column::RecordType.eq(rule.rule.matching_record_type))
+                .filter(match_key::Column::Field.eq(condition.matching_field.name));
+            let query = match condition.operator {
+                MatchOperator::Exact => query.filter(column.eq(key.as_str())),
+                _ => query
+                    .filter(column.gte(key.as_str()))
+                    .filter(column.lte(format!("{key}\u{10FFFF}"))),
+            };
+            Ok(query
+                .into_tuple::<Uuid>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .collect())
         }
     }
 }
@@ -510,7 +520,6 @@ where
     for rule in rules {
         let probes: Vec<Option<Vec<Probe>>> = candidates.iter().map(|c| probes(rule, *c)).collect();
         // Each condition's distinct keys, looked up together.
-        let capped = candidates.len() == 1;
         let mut found = Vec::with_capacity(rule.conditions.len());
         for (i, condition) in rule.conditions.iter().enumerate() {
             let keys: BTreeSet<String> = probes
@@ -527,7 +536,6 @@ where
                     rule.rule.matching_record_type,
                     condition,
                     keys.into_iter().collect(),
-                    capped,
                 )
                 .await?,
             );
@@ -539,11 +547,7 @@ where
                 None => BTreeSet::new(),
                 Some(probes) => candidate_ids(conn, rule, probes, &found).await?,
             };
-            let mut ids: Vec<Uuid> = ids.into_iter().filter(|id| *id != candidate.id()).collect();
-            if rule.conditions.len() == 1 {
-                // Each of them matches the one condition: load no more than are reported.
-                ids.truncate(MAX_CANDIDATES as usize);
-            }
+            let ids: Vec<Uuid> = ids.into_iter().filter(|id| *id != candidate.id()).collect();
             ids_per_candidate.push(ids);
         }
         let wanted: BTreeSet<Uuid> = ids_per_candidate.iter().flatten().copied().collect();

@@ -649,6 +649,18 @@ pub struct Writes {
     audit: Vec<audit_event::ActiveModel>,
 }
 
+impl Writes {
+    /// Whether the account is created by this qualification (not an existing one).
+    pub fn creates_account(&self) -> bool {
+        self.new_account
+    }
+
+    /// Whether the contact is created by this qualification (not an existing one).
+    pub fn creates_contact(&self) -> bool {
+        self.new_contact
+    }
+}
+
 /// Builds everything qualifying `lead` writes (pure: no I/O): the links between the records,
 /// the opportunities through the field mappings, the stakeholders copied from the lead, the
 /// summary notes and the audit entries.

@@ -135,9 +135,14 @@ async fn qualify(db: Db, calls: Vec<Call>) {
                 let _ = call.reply.send(result);
             }
         }
-        Err(error) => {
+        Err(failure) if !failure.retry_alone => {
+            for call in calls {
+                let _ = call.reply.send(Err(failure.error.clone()));
+            }
+        }
+        Err(failure) => {
             tracing::warn!(
-                error = ?error,
+                error = ?failure.error,
                 calls = calls.len(),
                 "qualification chunk rolled back; qualifying its calls one by one"
             );
