@@ -122,6 +122,7 @@ async fn qualify_in(
     summarizer: &dyn LeadSummarizer,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<AppResult<Outcome>>> {
+    let started = std::time::Instant::now();
     let settings = super::settings::get(txn).await?;
     let account_rules = duplicates::published_rules(
         txn,
@@ -185,6 +186,8 @@ async fn qualify_in(
         }
     }
 
+    let planned_at = started.elapsed();
+
     // 2. Duplicates among stored records, for the whole chunk at once.
     let account_candidates: Vec<&account::Model> = planned
         .iter()
@@ -206,6 +209,8 @@ async fn qualify_in(
         .map(|c| c.id)
         .zip(duplicates::contact_matches_many(txn, &contact_rules, &contact_candidates).await?)
         .collect();
+
+    let looked_up_at = started.elapsed();
 
     // The existing records to link, the stakeholders to copy, the notes to count.
     let existing_accounts = super::by_ids::<account::Entity>(
@@ -236,6 +241,8 @@ async fn qualify_in(
         true => qualification::note_counts(txn, &lead_ids).await?,
         false => HashMap::new(),
     };
+
+    let loaded_at = started.elapsed();
 
     // 3. Each lead in turn, as if alone: its duplicates include the records created by the
     //    leads before it in this chunk.
@@ -341,8 +348,19 @@ async fn qualify_in(
     }
 
     // 4. Store (and claim) every qualified lead of the chunk.
+    let built_at = started.elapsed();
     qualification::store(txn, &writes, now, true).await?;
     super::insert_all(txn, remembered).await?;
+    tracing::debug!(
+        leads = items.len(),
+        qualified = writes.len(),
+        plan_us = planned_at.as_micros(),
+        duplicates_us = (looked_up_at - planned_at).as_micros(),
+        load_us = (loaded_at - looked_up_at).as_micros(),
+        build_us = (built_at - loaded_at).as_micros(),
+        store_us = (started.elapsed() - built_at).as_micros(),
+        "qualified a chunk"
+    );
     results
         .into_iter()
         .map(|r| r.ok_or_else(|| AppError::internal("a lead of the chunk has no result")))
