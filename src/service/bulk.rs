@@ -350,20 +350,12 @@ async fn replay(
     canonical: &str,
 ) -> AppResult<Option<Vec<ItemResult>>> {
     let conn = &db.read;
-    let Some(stored) =
-        idempotency_key::Entity::find_by_id((actor.user_id, OPERATION.to_owned(), key.to_owned()))
-            .one(conn)
-            .await?
+    let Some(response) =
+        super::idempotency::kept_response(db, actor, OPERATION, key, canonical).await?
     else {
         return Ok(None);
     };
-    if stored.request != canonical {
-        return Err(AppError::Conflict(format!(
-            "idempotency key {key:?} was already used with a different input"
-        )));
-    }
-    let items: Vec<StoredItem> =
-        serde_json::from_str(&stored.response).map_err(AppError::internal)?;
+    let items: Vec<StoredItem> = serde_json::from_str(&response).map_err(AppError::internal)?;
     let (mut lead_ids, mut account_ids, mut contact_ids, mut opportunity_ids) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for item in &items {

@@ -10,6 +10,7 @@ pub mod chunk;
 pub mod contacts;
 pub mod duplicate_rules;
 pub mod duplicates;
+pub mod idempotency;
 pub mod leads;
 pub mod notes;
 pub mod opportunities;

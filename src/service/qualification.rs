@@ -1197,20 +1197,12 @@ pub async fn replay(
     key: &str,
     canonical: &str,
 ) -> AppResult<Option<Outcome>> {
-    let Some(stored) =
-        idempotency_key::Entity::find_by_id((actor.user_id, OPERATION.to_owned(), key.to_owned()))
-            .one(&db.read)
-            .await?
+    let Some(response) =
+        super::idempotency::kept_response(db, actor, OPERATION, key, canonical).await?
     else {
         return Ok(None);
     };
-    if stored.request != canonical {
-        return Err(AppError::Conflict(format!(
-            "idempotency key {key:?} was already used with a different input"
-        )));
-    }
-    let result: StoredResult =
-        serde_json::from_str(&stored.response).map_err(AppError::internal)?;
+    let result: StoredResult = serde_json::from_str(&response).map_err(AppError::internal)?;
     let lead = super::leads::get(&db.read, result.lead_id).await?;
     let account = match result.account_id {
         Some(id) => Some(super::accounts::get(&db.read, id).await?),
