@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 
 use entity::{account, contact, idempotency_key, lead, opportunity, qualification_settings};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -320,14 +320,7 @@ async fn remember(
     results: &[ItemResult],
 ) -> AppResult<()> {
     let stored: Vec<StoredItem> = results.iter().map(StoredItem::from).collect();
-    let row = idempotency_key::ActiveModel {
-        actor_id: Set(actor.user_id),
-        operation: Set(OPERATION.to_owned()),
-        key: Set(key.to_owned()),
-        request: Set(canonical.to_owned()),
-        response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
-        created_at: Set(super::now()),
-    };
+    let row = super::idempotency::row(actor, OPERATION, key, canonical, &stored)?;
     let txn = db.begin_write().await?;
     // A concurrent call with the same key that finished first keeps its results.
     idempotency_key::Entity::insert(row)

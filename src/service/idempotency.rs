@@ -2,7 +2,8 @@
 //! again replays it, another input under the same key is `CONFLICT`.
 
 use entity::idempotency_key;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, Set};
+use serde::Serialize;
 
 use crate::auth::Actor;
 use crate::db::Db;
@@ -30,4 +31,23 @@ pub async fn kept_response(
         )));
     }
     Ok(Some(stored.response))
+}
+
+/// The row that keeps a keyed call's `response` for replay (inserted by the caller, inside the
+/// transaction that made the result).
+pub fn row(
+    actor: &Actor,
+    operation: &str,
+    key: &str,
+    canonical: &str,
+    response: &impl Serialize,
+) -> AppResult<idempotency_key::ActiveModel> {
+    Ok(idempotency_key::ActiveModel {
+        actor_id: Set(actor.user_id),
+        operation: Set(operation.to_owned()),
+        key: Set(key.to_owned()),
+        request: Set(canonical.to_owned()),
+        response: Set(serde_json::to_string(response).map_err(AppError::internal)?),
+        created_at: Set(super::now()),
+    })
 }

@@ -1118,14 +1118,7 @@ pub fn idempotency_row(
         opportunity_ids: qualified.opportunities.iter().map(|o| o.id).collect(),
         warnings: qualified.warnings.clone(),
     };
-    Ok(idempotency_key::ActiveModel {
-        actor_id: Set(actor.user_id),
-        operation: Set(OPERATION.to_owned()),
-        key: Set(key.to_owned()),
-        request: Set(canonical.to_owned()),
-        response: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
-        created_at: Set(super::now()),
-    })
+    super::idempotency::row(actor, OPERATION, key, canonical, &stored)
 }
 
 /// The request as its idempotency key keeps it (a replay must send the same).
