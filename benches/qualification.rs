@@ -1499,7 +1499,7 @@ async fn prepare(fresh: &Fresh) -> Result<(Uuid, bool)> {
     let settings = leadq::service::settings::get(&db.read)
         .await
         .map_err(|e| anyhow!("cannot read the settings: {}", e.message()))?;
-    let automatic = leadq::service::qualification::creation_modes(&settings)
+    let automatic = leadq::domain::qualification::creation_modes(&settings)
         .iter()
         .all(|m| *m == CreationMode::Automatic);
     db.close().await;
@@ -2460,9 +2460,9 @@ async fn scenario_dedup(dbs: &Databases, options: &Options) -> Result<Vec<Value>
                     l.email = Some(dedup_contact_email(k, &salt));
                 }
             }
-            let account = leadq::service::qualification::mapped_account(&l, owner, now)
+            let account = leadq::domain::qualification::mapped_account(&l, owner, now)
                 .map_err(|e| anyhow!("mapped_account: {}", e.message()))?;
-            let contact = leadq::service::qualification::mapped_contact(&l, owner, now)
+            let contact = leadq::domain::qualification::mapped_contact(&l, owner, now)
                 .map_err(|e| anyhow!("mapped_contact: {}", e.message()))?;
             let started = Instant::now();
             let accounts = leadq::service::duplicates::account_matches(&db.read, &account)

@@ -68,6 +68,53 @@ pub struct Settings {
     /// Connections in the read pool (and the whole pool on PostgreSQL).
     #[arg(long, env = "LEADQ_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,
+
+    /// PostgreSQL: longest wait for a row or advisory lock, in milliseconds; beyond it the
+    /// request fails with the retryable SERVER_BUSY instead of waiting on.
+    #[arg(
+        long,
+        env = "LEADQ_DB_LOCK_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub db_lock_timeout_ms: u64,
+
+    /// PostgreSQL: longest run of one statement, in milliseconds (a backstop; 0: none).
+    #[arg(
+        long,
+        env = "LEADQ_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+
+    /// Most single qualifications waiting for their turn; more get SERVER_BUSY.
+    #[arg(
+        long,
+        env = "LEADQ_QUALIFY_QUEUE_CAPACITY",
+        default_value_t = 1_024,
+        global = true
+    )]
+    pub qualify_queue_capacity: usize,
+
+    /// Longest a single qualification waits for its turn, in milliseconds, before it gets
+    /// SERVER_BUSY.
+    #[arg(
+        long,
+        env = "LEADQ_QUALIFY_QUEUE_DEADLINE_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub qualify_queue_deadline_ms: u64,
+
+    /// How long idempotency keys (and the results kept under them) are kept, in hours.
+    #[arg(
+        long,
+        env = "LEADQ_IDEMPOTENCY_TTL_HOURS",
+        default_value_t = 24,
+        global = true
+    )]
+    pub idempotency_ttl_hours: u64,
 }
 
 impl Settings {
@@ -86,6 +133,11 @@ impl Settings {
             max_body_bytes: 2 * 1024 * 1024,
             max_bulk_leads: 10_000,
             db_pool_size: 8,
+            db_lock_timeout_ms: 5_000,
+            db_statement_timeout_ms: 30_000,
+            qualify_queue_capacity: 1_024,
+            qualify_queue_deadline_ms: 10_000,
+            idempotency_ttl_hours: 24,
         }
     }
 

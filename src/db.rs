@@ -22,8 +22,9 @@ use sea_orm::{
     SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 
-/// How long a request waits for a connection before giving up.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a request waits for a connection before giving up (then the database counts as
+/// unavailable: `DATABASE_UNAVAILABLE`).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long SQLite waits on a lock held by another process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -66,12 +67,34 @@ impl Db {
     }
 }
 
+/// How to connect, beyond the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Connections in the read pool (the whole pool on PostgreSQL).
+    pub pool_size: u32,
+    /// PostgreSQL `lock_timeout`: the longest wait for a lock.
+    pub lock_timeout: Duration,
+    /// PostgreSQL `statement_timeout` (zero: none).
+    pub statement_timeout: Duration,
+}
+
+impl ConnectOptions {
+    /// A pool of `pool_size` with the default timeouts (5 s for a lock, 30 s per statement).
+    pub fn with_pool_size(pool_size: u32) -> Self {
+        Self {
+            pool_size,
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Connects to `url` (`sqlite:...` or `postgres:...`).
-pub async fn connect(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+pub async fn connect(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
     if url.starts_with("sqlite:") {
-        connect_sqlite(url, pool_size).await
+        connect_sqlite(url, options.pool_size).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        connect_postgres(url, pool_size).await
+        connect_postgres(url, options).await
     } else {
         Err(DbErr::Custom(format!(
             "unsupported database URL {url:?}: use sqlite://FILE?mode=rwc or postgres://..."
@@ -128,13 +151,24 @@ async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
     })
 }
 
-async fn connect_postgres(url: &str, pool_size: u32) -> Result<Db, DbErr> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?;
+/// PostgreSQL: one pool; every connection gets `lock_timeout` and `statement_timeout`, so a
+/// lock held too long by another transaction (or process) ends in a clear, retryable error
+/// instead of an endless wait. A connection the server dropped (a restart,
+/// `pg_terminate_backend`) is noticed when it is next taken from the pool and replaced, so
+/// the server recovers by itself.
+async fn connect_postgres(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
+    let millis = |d: Duration| d.as_millis().to_string();
+    let connect = PgConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
+        .options([
+            ("lock_timeout", millis(options.lock_timeout)),
+            ("statement_timeout", millis(options.statement_timeout)),
+        ]);
     let pool = PgPoolOptions::new()
-        .max_connections(pool_size.max(2))
+        .max_connections(options.pool_size.max(2))
+        .test_before_acquire(true)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
+        .connect_with(connect)
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
     let statements = Arc::new(AtomicU64::new(0));

@@ -36,6 +36,15 @@ pub enum AppError {
     },
     /// A bulk request lists more items than allowed.
     BatchTooLarge { max: usize, given: usize },
+    /// The server cannot take the work now (a full queue, a missed deadline, a lock held too
+    /// long by another transaction); the same request may be retried after the given time.
+    ServerBusy {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    /// The database cannot be reached (restarting, connections dropped, pool exhausted);
+    /// nothing was written, and the same request may be retried after the given time.
+    DatabaseUnavailable { retry_after_seconds: u64 },
     /// A bug or an infrastructure failure; the cause is logged, never sent.
     Internal(String),
 }
@@ -71,6 +80,8 @@ impl AppError {
             Self::LeadHasOpportunity => "LEAD_HAS_OPPORTUNITY",
             Self::ChoiceRequired { .. } => "CHOICE_REQUIRED",
             Self::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
+            Self::ServerBusy { .. } => "SERVER_BUSY",
+            Self::DatabaseUnavailable { .. } => "DATABASE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -95,7 +106,33 @@ impl AppError {
             Self::BatchTooLarge { max, given } => {
                 format!("a batch may list at most {max} items; this one lists {given}")
             }
+            Self::ServerBusy { message, .. } => message.clone(),
+            Self::DatabaseUnavailable { .. } => {
+                "the database is unavailable; nothing was written, try again shortly".to_owned()
+            }
             Self::Internal(_) => "internal server error".to_owned(),
+        }
+    }
+
+    /// For retryable errors, how long the client should wait before retrying.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::ServerBusy {
+                retry_after_seconds,
+                ..
+            }
+            | Self::DatabaseUnavailable {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        }
+    }
+
+    /// A `SERVER_BUSY` error.
+    pub fn busy(message: impl Into<String>, retry_after_seconds: u64) -> Self {
+        Self::ServerBusy {
+            message: message.into(),
+            retry_after_seconds,
         }
     }
 
@@ -106,8 +143,45 @@ impl AppError {
     }
 }
 
+/// How long a client should wait before retrying when the database is unavailable.
+const DATABASE_RETRY_AFTER_SECONDS: u64 = 2;
+
 impl From<DbErr> for AppError {
+    /// Classifies a database error: unreachable database, busy (lock or statement timeouts,
+    /// serialization failures), constraint violations, or internal.
     fn from(err: DbErr) -> Self {
+        use sea_orm::RuntimeErr;
+        let unavailable = Self::DatabaseUnavailable {
+            retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
+        };
+        let sqlx_error = match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return unavailable,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+                Some(e.as_ref())
+            }
+            _ => None,
+        };
+        if let Some(e) = sqlx_error {
+            use sea_orm::sqlx::Error as SqlxError;
+            match e {
+                SqlxError::Io(_)
+                | SqlxError::Tls(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed
+                | SqlxError::Protocol(_) => return unavailable,
+                SqlxError::Database(db) => {
+                    let sqlite = db
+                        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                        .is_some();
+                    let code = db.code().unwrap_or_default();
+                    if let Some(classified) = classify_code(&code, sqlite) {
+                        return classified;
+                    }
+                }
+                _ => {}
+            }
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 Self::Conflict("a record with the same unique value already exists".to_owned())
@@ -117,6 +191,43 @@ impl From<DbErr> for AppError {
             }
             _ => Self::Internal(err.to_string()),
         }
+    }
+}
+
+/// A database error code (PostgreSQL's SQLSTATE, SQLite's extended result code) that is not
+/// the client's fault and not a bug: the database is going away, or the work collided with
+/// other work and may simply be retried.
+fn classify_code(code: &str, sqlite: bool) -> Option<AppError> {
+    let unavailable = AppError::DatabaseUnavailable {
+        retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
+    if sqlite {
+        // Busy, locked (any extended code of them); I/O error, disk full, cannot open.
+        return match code.parse::<u32>().ok().map(|c| c & 0xff) {
+            Some(5 | 6) => Some(AppError::busy("the database is busy; try again shortly", 1)),
+            Some(10 | 13 | 14) => Some(unavailable),
+            _ => None,
+        };
+    }
+    match code {
+        // PostgreSQL: connection exceptions, shutdown or crash (pg_terminate_backend is 57P01),
+        // "the database system is starting up", too many connections, out of resources.
+        c if c.starts_with("08") => Some(unavailable),
+        "57P01" | "57P02" | "57P03" | "53000" | "53100" | "53200" | "53300" => Some(unavailable),
+        // PostgreSQL: lock_timeout, statement_timeout, serialization failure, deadlock.
+        "55P03" => Some(AppError::busy(
+            "another transaction holds the records this one needs; try again shortly",
+            1,
+        )),
+        "57014" => Some(AppError::busy(
+            "a database statement ran out of time; try again shortly",
+            1,
+        )),
+        "40001" | "40P01" => Some(AppError::busy(
+            "the work collided with concurrent work; try again",
+            1,
+        )),
+        _ => None,
     }
 }
 
@@ -136,8 +247,12 @@ impl From<AppError> for async_graphql::Error {
             AppError::NotFound { record, .. } => Some(*record),
             _ => None,
         };
+        let retry_after = err.retry_after_seconds();
         error = error.extend_with(|_, ext| {
             ext.set("code", code);
+            if let Some(seconds) = retry_after {
+                ext.set("retryAfterSeconds", seconds);
+            }
             if let Some(field) = &field {
                 ext.set("field", field.as_str());
             }

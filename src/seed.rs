@@ -7,10 +7,10 @@
 use entity::{LeadRating, LeadSource, LeadStatusReason, PurchaseProcess, PurchaseTimeframe, Role};
 
 use crate::auth::Actor;
-use crate::db::Db;
+use crate::domain::qualification::{Outcome, QualifyRequest};
 use crate::domain::records::{AddressChanges, LeadChanges, NewAccount, NewContact};
 use crate::error::{AppError, AppResult};
-use crate::service::{self, qualification::QualifyRequest};
+use crate::service::{self, qualification::Qualifier};
 
 /// What was seeded.
 #[derive(Debug, Default)]
@@ -105,7 +105,8 @@ fn text(value: &str) -> Option<Option<String>> {
 }
 
 /// Seeds an empty database; refuses one that already has leads.
-pub async fn seed(db: &Db) -> AppResult<SeedSummary> {
+pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
+    let db = qualifier.db();
     if service::leads::count(db).await? > 0 {
         return Err(AppError::Conflict(
             "the database already has leads; seed an empty database".to_owned(),
@@ -267,11 +268,9 @@ pub async fn seed(db: &Db) -> AppResult<SeedSummary> {
                     lead_id: lead.id,
                     ..Default::default()
                 };
-                match service::qualification::qualify_lead(db, owner, request).await? {
-                    service::qualification::Outcome::Qualified(_) => summary.qualified_leads += 1,
-                    service::qualification::Outcome::DuplicatesFound { .. } => {
-                        summary.open_leads += 1
-                    }
+                match qualifier.qualify_lead(owner, request).await? {
+                    Outcome::Qualified(_) => summary.qualified_leads += 1,
+                    Outcome::DuplicatesFound { .. } => summary.open_leads += 1,
                 }
             }
             1 if i % 2 == 1 => {

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -16,6 +17,8 @@ use crate::db::{self, Db};
 use crate::graphql::schema;
 use crate::http::{self, HttpState};
 use crate::service;
+use crate::service::qualification::concurrency::QueueOptions;
+use crate::service::qualification::{self, Qualifier};
 
 /// How long the development playground's token is valid.
 const DEVELOPMENT_TOKEN_DAYS: i64 = 30;
@@ -26,18 +29,43 @@ pub struct Application {
     server: Server,
     db: Db,
     keys: TokenKeys,
+    qualifier: Qualifier,
     development_token: Option<String>,
 }
 
 /// Connects to the database and applies pending migrations.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
-    let db = db::connect(&settings.database_url, settings.db_pool_size)
+    let options = db::ConnectOptions {
+        pool_size: settings.db_pool_size,
+        lock_timeout: Duration::from_millis(settings.db_lock_timeout_ms),
+        statement_timeout: Duration::from_millis(settings.db_statement_timeout_ms),
+    };
+    let db = db::connect(&settings.database_url, options)
         .await
         .with_context(|| "cannot connect to the database (check LEADQ_DATABASE_URL)")?;
     Migrator::up(&db.write, None)
         .await
         .context("cannot apply database migrations")?;
     Ok(db)
+}
+
+/// The qualification use cases with their queue, as the settings configure them (starts
+/// background tasks: call it inside the Tokio runtime).
+pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
+    let queue = QueueOptions::for_backend(
+        db.backend(),
+        settings.db_pool_size,
+        settings.qualify_queue_capacity,
+        Duration::from_millis(settings.qualify_queue_deadline_ms),
+    );
+    Qualifier::start(
+        db.clone(),
+        qualification::Options {
+            max_bulk_leads: settings.max_bulk_leads,
+            idempotency_ttl: Duration::from_secs(settings.idempotency_ttl_hours * 3600),
+            queue,
+        },
+    )
 }
 
 /// The token keys, and whether they are the generated development ones.
@@ -85,12 +113,13 @@ impl Application {
             None
         };
 
+        let qualifier = qualifier(&db, &settings);
         let graphiql = settings.graphiql_enabled();
         let state = Arc::new(HttpState {
             schema: schema::build(
                 db.clone(),
                 settings.introspection_enabled(),
-                settings.max_bulk_leads,
+                qualifier.clone(),
             ),
             db: db.clone(),
             keys: keys.clone(),
@@ -128,6 +157,7 @@ impl Application {
             server,
             db,
             keys,
+            qualifier,
             development_token,
         })
     }
@@ -140,6 +170,11 @@ impl Application {
     /// The database handles (tests use them to arrange data).
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The qualification use cases (tests and tools call them directly).
+    pub fn qualifier(&self) -> &Qualifier {
+        &self.qualifier
     }
 
     /// The keys tokens are checked with (tests mint tokens with them).

@@ -1,4 +1,6 @@
-//! `idempotency_keys`: the first result of a keyed mutation, per caller, operation and key.
+//! `idempotency_keys`: a keyed mutation's reservation of its key, per caller, operation and
+//! key. The call that holds it (`owner`) renews `heartbeat_at` while it runs; `done` once it
+//! finished; the row (and its results) is forgotten after `expires_at`.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,9 +15,13 @@ pub struct Model {
     pub key: String,
     /// The request, as canonical JSON, to tell a replay from a reuse of the key.
     pub request: String,
-    /// The result to replay, as JSON.
-    pub response: String,
+    /// The run holding the key.
+    pub owner: Uuid,
+    /// Whether the run finished (its results are complete).
+    pub done: bool,
+    pub heartbeat_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,11 +5,13 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod config_version;
 pub mod contact;
 pub mod duplicate_rule;
 pub mod duplicate_rule_condition;
 pub mod enums;
 pub mod idempotency_key;
+pub mod idempotency_result;
 pub mod lead;
 pub mod match_key;
 pub mod note;

@@ -10,7 +10,35 @@
 //! (`service::duplicates`), folded and reversed, so "exact", "same first N" and "same last N
 //! characters" are all index lookups.
 
-use entity::{DuplicateRecordType, MatchOperator};
+use entity::{DuplicateRecordType, MatchOperator, account, contact};
+
+/// A rule that matched, and on which fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MatchedRule {
+    pub rule_name: String,
+    pub fields: Vec<String>,
+}
+
+/// An existing record that matched, with the rules that matched it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match<T> {
+    pub record: T,
+    pub rules: Vec<MatchedRule>,
+}
+
+/// The existing accounts and contacts a qualification would duplicate.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DuplicateReport {
+    pub accounts: Vec<Match<account::Model>>,
+    pub contacts: Vec<Match<contact::Model>>,
+}
+
+impl DuplicateReport {
+    /// Whether nothing matched.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.contacts.is_empty()
+    }
+}
 
 /// How a field's values are normalized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
 use crate::db::Db;
-use crate::service::queue::QualifyQueue;
+use crate::service::qualification::Qualifier;
 
 /// The leadq GraphQL schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -28,14 +28,9 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscript
     .limit_directives(10)
 }
 
-/// The schema served at run time (starts the qualification queue's worker: call it inside
-/// the Tokio runtime).
-pub fn build(db: Db, introspection: bool, max_bulk_leads: usize) -> AppSchema {
-    let queue = QualifyQueue::start(db.clone());
-    let mut builder = schema_builder()
-        .data(db)
-        .data(queue)
-        .data(super::types::bulk::MaxBulkLeads(max_bulk_leads));
+/// The schema served at run time, with the application's database and qualification use cases.
+pub fn build(db: Db, introspection: bool, qualifier: Qualifier) -> AppSchema {
+    let mut builder = schema_builder().data(db).data(qualifier);
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -58,7 +58,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Account(&account)]).await?;
+    super::duplicates::insert_keys_of_new(&txn, &[super::duplicates::Record::Account(&account)])
+        .await?;
     audit::record(
         &txn,
         Some(actor),

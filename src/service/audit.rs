@@ -3,7 +3,7 @@
 
 use entity::{RecordType, audit_event};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -11,17 +11,7 @@ use uuid::Uuid;
 use crate::auth::Actor;
 use crate::error::AppResult;
 
-/// Audit actions.
-pub mod action {
-    pub const CREATED: &str = "CREATED";
-    pub const UPDATED: &str = "UPDATED";
-    pub const DELETED: &str = "DELETED";
-    pub const ASSIGNED: &str = "ASSIGNED";
-    pub const QUALIFIED: &str = "QUALIFIED";
-    pub const DISQUALIFIED: &str = "DISQUALIFIED";
-    pub const REACTIVATED: &str = "REACTIVATED";
-    pub const SETTINGS_CHANGED: &str = "SETTINGS_CHANGED";
-}
+pub use crate::domain::audit::{action, event};
 
 /// Records one event inside the caller's transaction.
 pub async fn record(
@@ -36,25 +26,6 @@ pub async fn record(
         .insert(conn)
         .await?;
     Ok(())
-}
-
-/// One event, not yet stored (batched writers insert many with `service::insert_all`).
-pub fn event(
-    actor: Option<&Actor>,
-    record_type: RecordType,
-    record_id: Uuid,
-    action: &str,
-    changes: Value,
-) -> audit_event::ActiveModel {
-    audit_event::ActiveModel {
-        id: Set(super::new_id()),
-        occurred_at: Set(super::now()),
-        actor_id: Set(actor.map(|a| a.user_id)),
-        record_type: Set(record_type),
-        record_id: Set(record_id),
-        action: Set(action.to_owned()),
-        changes: Set(changes.to_string()),
-    }
 }
 
 /// The events about one record, oldest first.

@@ -55,7 +55,8 @@ pub async fn create(db: &Db, actor: &Actor, new: NewContact) -> AppResult<contac
     }
     .insert(&txn)
     .await?;
-    super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Contact(&contact)]).await?;
+    super::duplicates::insert_keys_of_new(&txn, &[super::duplicates::Record::Contact(&contact)])
+        .await?;
     audit::record(
         &txn,
         Some(actor),

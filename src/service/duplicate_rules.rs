@@ -200,6 +200,7 @@ pub async fn create(db: &Db, actor: &Actor, rule: NewRule) -> AppResult<RuleWith
     )
     .await?;
     let result = get(&txn, stored.id).await?;
+    super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
 }
@@ -238,6 +239,7 @@ pub async fn update(
     )
     .await?;
     let result = get(&txn, id).await?;
+    super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
 }
@@ -284,6 +286,7 @@ pub async fn set_published(
     )
     .await?;
     let result = get(&txn, id).await?;
+    super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
 }
@@ -303,6 +306,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
         json!({}),
     )
     .await?;
+    super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(id)
 }

@@ -22,35 +22,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::domain::matching::{self, Condition, MatchKey, match_field, match_key};
+pub use crate::domain::matching::{DuplicateReport, Match, MatchedRule};
 use crate::error::{AppError, AppResult};
-
-/// A rule that matched, and on which fields.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MatchedRule {
-    pub rule_name: String,
-    pub fields: Vec<String>,
-}
-
-/// An existing record that matched, with the rules that matched it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Match<T> {
-    pub record: T,
-    pub rules: Vec<MatchedRule>,
-}
-
-/// The existing accounts and contacts a qualification would duplicate.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DuplicateReport {
-    pub accounts: Vec<Match<account::Model>>,
-    pub contacts: Vec<Match<contact::Model>>,
-}
-
-impl DuplicateReport {
-    /// Whether nothing matched.
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty() && self.contacts.is_empty()
-    }
-}
 
 /// Most records a report lists per rule, and the length of a capped index lookup (a key shared
 /// by more records is "broad": the rule's other conditions narrow the search instead).
@@ -65,7 +38,7 @@ pub enum Record<'a> {
 }
 
 impl Record<'_> {
-    fn id(&self) -> Uuid {
+    pub fn id(&self) -> Uuid {
         match self {
             Record::Account(a) => a.id,
             Record::Contact(c) => c.id,
@@ -73,7 +46,7 @@ impl Record<'_> {
         }
     }
 
-    fn record_type(&self) -> DuplicateRecordType {
+    pub fn record_type(&self) -> DuplicateRecordType {
         match self {
             Record::Account(_) => DuplicateRecordType::Account,
             Record::Contact(_) => DuplicateRecordType::Contact,
@@ -255,56 +228,153 @@ pub async fn published_rules(
     load_rules(conn, rules).await
 }
 
-/// Keys looked up per statement: SQLite allows 500 terms in a compound `SELECT`.
-const KEYS_PER_STATEMENT: usize = 400;
+/// Ranges read per statement: SQLite allows 500 terms in a compound `SELECT`; PostgreSQL gets
+/// them as one JSON parameter, so its statements can be larger.
+const SQLITE_RANGES_PER_STATEMENT: usize = 400;
+const POSTGRES_RANGES_PER_STATEMENT: usize = 2_000;
 
-/// The index lookup for one condition and many keys, as one statement: for each key, the
-/// `(record_id, key)` of at most `MAX_CANDIDATES + 1` `matching` records whose `field` key
-/// equals it (exact match) or starts with it ("same first/last N characters", on the reversed
-/// key for the last ones). Each key is its own capped index range (`UNION ALL` of subqueries),
-/// so the cost is the number of keys, never the number of records sharing one.
-pub fn lookup_statement(
-    backend: DbBackend,
-    matching: DuplicateRecordType,
-    condition: &Condition,
-    keys: &[String],
-) -> Statement {
-    let column = match condition.operator {
-        MatchOperator::SameLastCharacters => "key_reversed",
-        _ => "key_folded",
-    };
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(keys.len() * 4);
-    let mut placeholder = |value: sea_orm::Value| {
-        values.push(value);
-        match backend {
-            DbBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
+/// One index range a check reads: the match keys of `matching` records whose `field` key
+/// (folded, or reversed for "same last N characters") equals `key`, or starts with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Range {
+    pub matching: DuplicateRecordType,
+    pub field: &'static str,
+    pub reversed: bool,
+    pub prefix: bool,
+    pub key: String,
+}
+
+impl Range {
+    fn of(matching: DuplicateRecordType, condition: &Condition, key: String) -> Self {
+        Self {
+            matching,
+            field: condition.matching_field.name,
+            reversed: condition.operator == MatchOperator::SameLastCharacters,
+            prefix: condition.operator != MatchOperator::Exact,
+            key,
         }
-    };
-    let branches: Vec<String> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, key)| {
-            let record_type = placeholder(matching.as_str().into());
-            let field = placeholder(condition.matching_field.name.into());
-            let test = match condition.operator {
-                MatchOperator::Exact => format!("{column} = {}", placeholder(key.as_str().into())),
-                // Every key starting with `key` sorts between it and `key` + the largest char.
-                _ => format!(
-                    "{column} >= {} AND {column} <= {}",
-                    placeholder(key.as_str().into()),
-                    placeholder(format!("{key}\u{10FFFF}").into())
-                ),
+    }
+
+    fn column(&self) -> &'static str {
+        if self.reversed {
+            "key_reversed"
+        } else {
+            "key_folded"
+        }
+    }
+
+    /// The largest key in the range: `key` itself, or (for a prefix) every key starting with
+    /// `key` sorts between it and `key` followed by the largest character.
+    fn upper(&self) -> String {
+        if self.prefix {
+            format!("{}\u{10FFFF}", self.key)
+        } else {
+            self.key.clone()
+        }
+    }
+}
+
+/// The statement that reads `ranges`, each capped at `MAX_CANDIDATES + 1` records, as rows of
+/// `(probe, record_id)` where `probe` is the range's position. Each range is its own capped
+/// index range, so the cost is the number of ranges, never the number of records sharing a key.
+///
+/// SQLite: a `UNION ALL` of capped subqueries (at most [`SQLITE_RANGES_PER_STATEMENT`]).
+/// PostgreSQL: the ranges as one JSON parameter, each read by a `LATERAL` index-only scan, so
+/// planning does not grow with the number of ranges.
+pub fn lookup_statement(backend: DbBackend, ranges: &[Range]) -> Statement {
+    let cap = MAX_CANDIDATES + 1;
+    match backend {
+        DbBackend::Postgres => {
+            let rows: Vec<serde_json::Value> = ranges
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    serde_json::json!({
+                        "i": i, "rt": r.matching.as_str(), "f": r.field,
+                        "rev": r.reversed, "lo": r.key, "hi": r.upper(),
+                    })
+                })
+                .collect();
+            let column_branch = |column: &str, reversed: bool| {
+                format!(
+                    "SELECT q.i AS probe, m.record_id FROM q CROSS JOIN LATERAL \
+                     (SELECT record_id FROM match_keys WHERE record_type = q.rt AND field = q.f \
+                     AND {column} >= q.lo AND {column} <= q.hi ORDER BY {column} LIMIT {cap}) m \
+                     WHERE q.rev = {reversed}"
+                )
             };
-            format!(
-                "SELECT * FROM (SELECT record_id, {column} AS key FROM match_keys \
-                 WHERE record_type = {record_type} AND field = {field} AND {test} \
-                 LIMIT {}) AS k{i}",
-                MAX_CANDIDATES + 1
+            let sql = format!(
+                "WITH q AS (SELECT * FROM json_to_recordset($1::json) \
+                 AS q(i INT, rt TEXT, f TEXT, rev BOOLEAN, lo TEXT, hi TEXT)) {} UNION ALL {}",
+                column_branch("key_folded", false),
+                column_branch("key_reversed", true)
+            );
+            Statement::from_sql_and_values(
+                backend,
+                sql,
+                [serde_json::Value::Array(rows).to_string().into()],
             )
-        })
-        .collect();
-    Statement::from_sql_and_values(backend, branches.join(" UNION ALL "), values)
+        }
+        _ => {
+            let mut values: Vec<sea_orm::Value> = Vec::with_capacity(ranges.len() * 4);
+            let branches: Vec<String> = ranges
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let column = r.column();
+                    values.push(r.matching.as_str().into());
+                    values.push(r.field.into());
+                    values.push(r.key.as_str().into());
+                    let test = if r.prefix {
+                        values.push(r.upper().into());
+                        format!("{column} >= ? AND {column} <= ?")
+                    } else {
+                        format!("{column} = ?")
+                    };
+                    format!(
+                        "SELECT {i} AS probe, record_id FROM (SELECT record_id FROM match_keys \
+                         WHERE record_type = ? AND field = ? AND {test} LIMIT {cap}) AS k{i}"
+                    )
+                })
+                .collect();
+            Statement::from_sql_and_values(backend, branches.join(" UNION ALL "), values)
+        }
+    }
+}
+
+/// The records one range found.
+#[derive(Debug, Clone, Default)]
+struct Hits {
+    ids: BTreeSet<Uuid>,
+    /// Whether `ids` holds every record with the key (a capped read may stop short).
+    complete: bool,
+}
+
+/// Reads every range, in as few statements as the backend allows.
+async fn read_ranges(conn: &impl ConnectionTrait, ranges: &[Range]) -> AppResult<Vec<Hits>> {
+    let backend = conn.get_database_backend();
+    let per_statement = match backend {
+        DbBackend::Postgres => POSTGRES_RANGES_PER_STATEMENT,
+        _ => SQLITE_RANGES_PER_STATEMENT,
+    };
+    let mut hits: Vec<Hits> = vec![Hits::default(); ranges.len()];
+    for (chunk_index, chunk) in ranges.chunks(per_statement).enumerate() {
+        let offset = chunk_index * per_statement;
+        for row in conn.query_all_raw(lookup_statement(backend, chunk)).await? {
+            let probe: i32 = row.try_get("", "probe")?;
+            let id: Uuid = row.try_get("", "record_id")?;
+            if let Some(h) = usize::try_from(probe)
+                .ok()
+                .and_then(|p| hits.get_mut(offset + p))
+            {
+                h.ids.insert(id);
+            }
+        }
+    }
+    for h in &mut hits {
+        h.complete = h.ids.len() as u64 <= MAX_CANDIDATES;
+    }
+    Ok(hits)
 }
 
 /// What one condition of a rule looks up for one candidate.
@@ -334,76 +404,169 @@ fn probes(rule: &LoadedRule, candidate: Record<'_>) -> Option<Vec<Probe>> {
         .then_some(probes)
 }
 
-/// The records one key found.
-#[derive(Debug, Clone, Default)]
-struct Hits {
-    ids: BTreeSet<Uuid>,
-    /// Whether `ids` holds every record with the key (a capped lookup may stop short).
-    complete: bool,
+/// Every range a batch of checks reads, each once.
+#[derive(Debug, Default)]
+pub struct Ranges {
+    list: Vec<Range>,
+    index: HashMap<Range, usize>,
 }
 
-/// The records whose key for `condition` is each of `keys` (or starts with it), from the
-/// index, [`KEYS_PER_STATEMENT`] keys per statement. A key shared by more than
-/// [`MAX_CANDIDATES`] records (a common first name) is marked incomplete: the rule's other
-/// conditions narrow the search instead.
-async fn lookup(
-    conn: &impl ConnectionTrait,
-    matching: DuplicateRecordType,
-    condition: &Condition,
-    keys: Vec<String>,
-) -> AppResult<HashMap<String, Hits>> {
-    let mut found: HashMap<String, Hits> = keys
-        .iter()
-        .map(|k| {
-            let hits = Hits {
-                ids: BTreeSet::new(),
-                complete: true,
-            };
-            (k.clone(), hits)
-        })
-        .collect();
-    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let statement = lookup_statement(conn.get_database_backend(), matching, condition, chunk);
-        for row in conn.query_all_raw(statement).await? {
-            let id: Uuid = row.try_get("", "record_id")?;
-            let key: String = row.try_get("", "key")?;
-            let probe = match condition.operator {
-                MatchOperator::Exact => Some(key),
-                MatchOperator::SameFirstCharacters | MatchOperator::SameLastCharacters => {
-                    let n = condition.character_count.unwrap_or(1);
-                    Some(key.chars().take(n).collect())
-                }
-            };
-            if let Some(hits) = probe.and_then(|p| found.get_mut(&p)) {
-                hits.ids.insert(id);
+impl Ranges {
+    fn add(&mut self, range: Range) -> usize {
+        if let Some(i) = self.index.get(&range) {
+            return *i;
+        }
+        self.list.push(range.clone());
+        self.index.insert(range, self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+/// The checks of one kind of candidate against `rules`, with the ranges they need registered
+/// in a shared [`Ranges`] (so accounts and contacts are looked up by one statement).
+pub struct Check<'a> {
+    rules: &'a [LoadedRule],
+    candidates: Vec<Record<'a>>,
+    /// Per rule, per candidate: the range of each condition (`None`: blank), or `None` when
+    /// the rule cannot match the candidate.
+    slots: Vec<Vec<Option<Vec<Option<usize>>>>>,
+}
+
+impl<'a> Check<'a> {
+    /// Registers the lookups `rules` need for `candidates`.
+    pub fn new(rules: &'a [LoadedRule], candidates: Vec<Record<'a>>, ranges: &mut Ranges) -> Self {
+        let slots = rules
+            .iter()
+            .map(|rule| {
+                candidates
+                    .iter()
+                    .map(|candidate| {
+                        let probes = probes(rule, *candidate)?;
+                        Some(
+                            rule.conditions
+                                .iter()
+                                .zip(probes)
+                                .map(|(condition, probe)| match probe {
+                                    Probe::Key(key) => Some(ranges.add(Range::of(
+                                        rule.rule.matching_record_type,
+                                        condition,
+                                        key,
+                                    ))),
+                                    Probe::Blank => None,
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            rules,
+            candidates,
+            slots,
+        }
+    }
+
+    /// The matches of each candidate (in candidate order), given what the ranges found;
+    /// matched records are read with `load`, once for all rules and candidates.
+    pub async fn finish<C, T, F, Fut>(
+        self,
+        conn: &C,
+        found: &Found,
+        load: F,
+    ) -> AppResult<Vec<Vec<Match<T>>>>
+    where
+        C: ConnectionTrait,
+        T: Clone + AsRecord,
+        F: Fn(Vec<Uuid>) -> Fut,
+        Fut: std::future::Future<Output = AppResult<Vec<T>>>,
+    {
+        // Each rule's candidate ids per candidate: what every complete range found.
+        let mut ids: Vec<Vec<Vec<Uuid>>> = Vec::with_capacity(self.rules.len());
+        for (rule, slots) in self.rules.iter().zip(&self.slots) {
+            let mut per_candidate = Vec::with_capacity(self.candidates.len());
+            for (candidate, slot) in self.candidates.iter().zip(slots) {
+                let found = match slot {
+                    None => BTreeSet::new(),
+                    Some(slot) => candidate_ids(conn, rule, slot, found).await?,
+                };
+                per_candidate.push(
+                    found
+                        .into_iter()
+                        .filter(|id| *id != candidate.id())
+                        .collect(),
+                );
+            }
+            ids.push(per_candidate);
+        }
+        let wanted: BTreeSet<Uuid> = ids.iter().flatten().flatten().copied().collect();
+        let mut results: Vec<Vec<Match<T>>> = self.candidates.iter().map(|_| Vec::new()).collect();
+        if wanted.is_empty() {
+            return Ok(results);
+        }
+        let wanted: Vec<Uuid> = wanted.into_iter().collect();
+        let mut records: HashMap<Uuid, T> = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(crate::service::MAX_BINDS) {
+            for record in load(chunk.to_vec()).await? {
+                records.insert(record.as_record().id(), record);
             }
         }
-    }
-    for hits in found.values_mut() {
-        if hits.ids.len() as u64 > MAX_CANDIDATES {
-            hits.complete = false;
+        for (rule, per_candidate) in self.rules.iter().zip(&ids) {
+            for ((candidate, ids), matches) in self
+                .candidates
+                .iter()
+                .zip(per_candidate)
+                .zip(results.iter_mut())
+            {
+                let mut matched = 0;
+                for id in ids {
+                    if matched == MAX_CANDIDATES {
+                        break; // a report lists at most this many records per rule
+                    }
+                    if let Some(other) = records.get(id)
+                        && judge(matches, rule, *candidate, other)
+                    {
+                        matched += 1;
+                    }
+                }
+            }
         }
+        Ok(results)
     }
-    Ok(found)
 }
 
-/// The ids a rule may match for one candidate: the intersection of what its complete lookups
-/// found. When every lookup stopped short (each key is shared by very many records), a rule
+/// What the registered ranges found.
+#[derive(Debug)]
+pub struct Found {
+    ranges: Vec<Range>,
+    hits: Vec<Hits>,
+}
+
+/// Reads every registered range (one statement for up to hundreds of ranges).
+pub async fn read(conn: &impl ConnectionTrait, ranges: Ranges) -> AppResult<Found> {
+    let hits = read_ranges(conn, &ranges.list).await?;
+    Ok(Found {
+        ranges: ranges.list,
+        hits,
+    })
+}
+
+/// The ids a rule may match for one candidate: the intersection of what its complete ranges
+/// found. When every range stopped short (each key is shared by very many records), a rule
 /// with one condition keeps what it found (all of them match; reports are capped anyway), and
-/// a rule with several looks its first key up in full.
+/// a rule with several reads its first range in full.
 async fn candidate_ids(
     conn: &impl ConnectionTrait,
     rule: &LoadedRule,
-    probes: &[Probe],
-    found: &[HashMap<String, Hits>],
+    slot: &[Option<usize>],
+    found: &Found,
 ) -> AppResult<BTreeSet<Uuid>> {
     let mut ids: Option<BTreeSet<Uuid>> = None;
     let mut broad = Vec::new();
-    for (i, probe) in probes.iter().enumerate() {
-        let Probe::Key(key) = probe else { continue };
-        let hits = found[i].get(key).cloned().unwrap_or_default();
+    for range in slot.iter().flatten() {
+        let hits = found.hits.get(*range).cloned().unwrap_or_default();
         if !hits.complete {
-            broad.push((i, key, hits));
+            broad.push((*range, hits));
             continue;
         }
         ids = Some(match ids {
@@ -416,34 +579,41 @@ async fn candidate_ids(
     }
     match (broad.as_slice(), rule.conditions.len()) {
         ([], _) => Ok(BTreeSet::new()),
-        ([(_, _, hits)], 1) => Ok(hits.ids.clone()),
-        ([(i, key, _), ..], _) => {
+        ([(_, hits)], 1) => Ok(hits.ids.clone()),
+        ([(range, _), ..], _) => match found.ranges.get(*range) {
             // Rare: every key of the rule is shared by very many records. Read the first in
             // full; the rule's conditions are then checked on each record.
-            let condition = &rule.conditions[*i];
-            let column = match condition.operator {
-                MatchOperator::SameLastCharacters => match_key::Column::KeyReversed,
-                _ => match_key::Column::KeyFolded,
-            };
-            let query = match_key::Entity::find()
-                .select_only()
-                .column(match_key::Column::RecordId)
-                .filter(match_key::Column::RecordType.eq(rule.rule.matching_record_type))
-                .filter(match_key::Column::Field.eq(condition.matching_field.name));
-            let query = match condition.operator {
-                MatchOperator::Exact => query.filter(column.eq(key.as_str())),
-                _ => query
-                    .filter(column.gte(key.as_str()))
-                    .filter(column.lte(format!("{key}\u{10FFFF}"))),
-            };
-            Ok(query
-                .into_tuple::<Uuid>()
-                .all(conn)
-                .await?
-                .into_iter()
-                .collect())
-        }
+            Some(range) => read_full(conn, range).await,
+            None => Ok(BTreeSet::new()),
+        },
     }
+}
+
+/// Every record in a range, uncapped.
+async fn read_full(conn: &impl ConnectionTrait, range: &Range) -> AppResult<BTreeSet<Uuid>> {
+    let column = if range.reversed {
+        match_key::Column::KeyReversed
+    } else {
+        match_key::Column::KeyFolded
+    };
+    let query = match_key::Entity::find()
+        .select_only()
+        .column(match_key::Column::RecordId)
+        .filter(match_key::Column::RecordType.eq(range.matching))
+        .filter(match_key::Column::Field.eq(range.field));
+    let query = if range.prefix {
+        query
+            .filter(column.gte(range.key.as_str()))
+            .filter(column.lte(range.upper()))
+    } else {
+        query.filter(column.eq(range.key.as_str()))
+    };
+    Ok(query
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Whether every condition of the rule holds between the candidate and `other`; the matched
@@ -501,9 +671,9 @@ fn judge<T: Clone + AsRecord>(
     true
 }
 
-/// Runs `rules` for many candidates at once, loading matched records with `load`: one index
-/// query per rule condition (per chunk of keys), one load per rule, whatever the number of
-/// candidates. The candidates themselves never match. Results are in candidate order.
+/// Runs `rules` for many candidates of one kind, loading matched records with `load`: one
+/// statement reads every range, one load reads every matched record. The candidates themselves
+/// never match. Results are in candidate order.
 async fn run_rules<C, T, F, Fut>(
     conn: &C,
     rules: &[LoadedRule],
@@ -516,70 +686,10 @@ where
     F: Fn(Vec<Uuid>) -> Fut,
     Fut: std::future::Future<Output = AppResult<Vec<T>>>,
 {
-    let mut results: Vec<Vec<Match<T>>> = candidates.iter().map(|_| Vec::new()).collect();
-    for rule in rules {
-        let probes: Vec<Option<Vec<Probe>>> = candidates.iter().map(|c| probes(rule, *c)).collect();
-        // Each condition's distinct keys, looked up together.
-        let mut found = Vec::with_capacity(rule.conditions.len());
-        for (i, condition) in rule.conditions.iter().enumerate() {
-            let keys: BTreeSet<String> = probes
-                .iter()
-                .flatten()
-                .filter_map(|p| match &p[i] {
-                    Probe::Key(key) => Some(key.clone()),
-                    Probe::Blank => None,
-                })
-                .collect();
-            found.push(
-                lookup(
-                    conn,
-                    rule.rule.matching_record_type,
-                    condition,
-                    keys.into_iter().collect(),
-                )
-                .await?,
-            );
-        }
-        // Each candidate's ids: those every complete lookup found.
-        let mut ids_per_candidate: Vec<Vec<Uuid>> = Vec::with_capacity(candidates.len());
-        for (candidate, probes) in candidates.iter().zip(&probes) {
-            let ids = match probes {
-                None => BTreeSet::new(),
-                Some(probes) => candidate_ids(conn, rule, probes, &found).await?,
-            };
-            let ids: Vec<Uuid> = ids.into_iter().filter(|id| *id != candidate.id()).collect();
-            ids_per_candidate.push(ids);
-        }
-        let wanted: BTreeSet<Uuid> = ids_per_candidate.iter().flatten().copied().collect();
-        if wanted.is_empty() {
-            continue;
-        }
-        let mut records: HashMap<Uuid, T> = HashMap::with_capacity(wanted.len());
-        let wanted: Vec<Uuid> = wanted.into_iter().collect();
-        for chunk in wanted.chunks(crate::service::MAX_BINDS) {
-            for record in load(chunk.to_vec()).await? {
-                records.insert(record.as_record().id(), record);
-            }
-        }
-        for ((candidate, ids), matches) in candidates
-            .iter()
-            .zip(&ids_per_candidate)
-            .zip(results.iter_mut())
-        {
-            let mut matched = 0;
-            for id in ids {
-                if matched == MAX_CANDIDATES {
-                    break; // a report lists at most this many records per rule
-                }
-                if let Some(other) = records.get(id)
-                    && judge(matches, rule, *candidate, other)
-                {
-                    matched += 1;
-                }
-            }
-        }
-    }
-    Ok(results)
+    let mut ranges = Ranges::default();
+    let check = Check::new(rules, candidates.to_vec(), &mut ranges);
+    let found = read(conn, ranges).await?;
+    check.finish(conn, &found, load).await
 }
 
 /// Records about to be created in the same batch, matched like stored ones (the bulk path
@@ -672,7 +782,178 @@ impl<T: Clone + AsRecord> Pending<T> {
     }
 }
 
-async fn load_accounts(
+/// The duplicates of new accounts and new contacts about to be created, each checked against
+/// its rules, in candidate order: one statement reads the index ranges of both kinds, one load
+/// per kind reads the matched records.
+pub async fn matches_of_new(
+    conn: &impl ConnectionTrait,
+    account_rules: &[LoadedRule],
+    accounts: &[&account::Model],
+    contact_rules: &[LoadedRule],
+    contacts: &[&contact::Model],
+) -> AppResult<(
+    Vec<Vec<Match<account::Model>>>,
+    Vec<Vec<Match<contact::Model>>>,
+)> {
+    let mut ranges = Ranges::default();
+    let account_check = Check::new(
+        account_rules,
+        accounts.iter().map(|a| Record::Account(a)).collect(),
+        &mut ranges,
+    );
+    let contact_check = Check::new(
+        contact_rules,
+        contacts.iter().map(|c| Record::Contact(c)).collect(),
+        &mut ranges,
+    );
+    let found = read(conn, ranges).await?;
+    let accounts = account_check
+        .finish(conn, &found, |ids| load_accounts(conn, ids))
+        .await?;
+    let contacts = contact_check
+        .finish(conn, &found, |ids| load_contacts(conn, ids))
+        .await?;
+    Ok((accounts, contacts))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicate detection across concurrent transactions (PostgreSQL).
+//
+// A check reads committed records only, so two transactions that each create a record the
+// other would match could both pass it. Each transaction therefore takes transaction-scoped
+// advisory locks (`pg_advisory_xact_lock`) *before* its lookups, on the keys its records would
+// be matched by:
+//
+// - for every record it checks (the base side of a rule), and for every record it creates,
+//   checked or not (the matching side: other checks must see it), and for every published rule
+//   between their types, one lock on (rule, condition, the condition's lookup key): the whole
+//   folded key for EXACT, its first N characters for SAME_FIRST_CHARACTERS, its last N for
+//   SAME_LAST_CHARACTERS (`domain::matching::lookup_prefix`, the very key the index lookup uses),
+//   or a "blank" marker where the condition lets two blanks match;
+// - one condition per rule suffices: records that match under a rule satisfy all of its
+//   conditions, so they produce the same key for the chosen one (a condition that ignores
+//   blanks is preferred, so that blank values do not all share one lock).
+//
+// So if X (being created by T1) and Y (being created by T2) match under some rule, T1 and T2
+// both lock the same key: the later one waits until the earlier commits (or rolls back), and
+// its lookups, which start after it got the lock, see the earlier one's committed records
+// (READ COMMITTED takes a new snapshot per statement). Locks are taken in ascending key order
+// in one statement, after the transaction's row locks on leads, and a transaction takes no
+// further row locks on leads after them, so no two transactions can wait on each other in a
+// cycle. A hash collision between unrelated keys only makes one transaction wait. SQLite needs
+// none of this: its one writer runs every check-and-write transaction alone.
+// ---------------------------------------------------------------------------------------------
+
+/// The namespace of advisory-lock keys (a fixed, random UUID), so that keys are the same in
+/// every process and every build.
+const LOCK_NAMESPACE: Uuid = Uuid::from_u128(0x8f4c_2a1e_6b3d_4e5f_9a0b_1c2d_3e4f_5a6b);
+
+/// The condition of `rule` whose key is locked.
+fn lock_condition(rule: &LoadedRule) -> Option<(usize, &Condition)> {
+    rule.conditions
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.ignore_blank || rule.conditions.len() == 1)
+        .or_else(|| rule.conditions.iter().enumerate().next())
+}
+
+/// The lock key of one side of `rule` for `record`, if the rule can match it at all.
+fn lock_key(rule: &LoadedRule, record: Record<'_>, base_side: bool) -> Option<i64> {
+    let (index, condition) = lock_condition(rule)?;
+    let field = if base_side {
+        condition.base_field
+    } else {
+        condition.matching_field
+    };
+    let blank_matches = !condition.ignore_blank && rule.conditions.len() > 1;
+    let shaped = match record.key(field.name) {
+        Some(key) => matching::lookup_prefix(condition, &key)?,
+        None if blank_matches => "\u{0}blank".to_owned(),
+        None => return None,
+    };
+    let name = format!("{}\u{0}{index}\u{0}{shaped}", rule.rule.id);
+    let digest = Uuid::new_v5(&LOCK_NAMESPACE, name.as_bytes());
+    let bytes = digest.as_bytes();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&bytes[..8]);
+    Some(i64::from_be_bytes(first))
+}
+
+/// The advisory-lock keys for checking `checked` and creating `created` under `rules`, sorted
+/// and without repeats.
+pub fn lock_keys<'r>(
+    rules: impl IntoIterator<Item = &'r LoadedRule>,
+    checked: &[Record<'_>],
+    created: &[Record<'_>],
+) -> Vec<i64> {
+    let mut keys = BTreeSet::new();
+    for rule in rules {
+        for record in checked
+            .iter()
+            .filter(|r| r.record_type() == rule.rule.base_record_type)
+        {
+            keys.extend(lock_key(rule, *record, true));
+        }
+        for record in created
+            .iter()
+            .filter(|r| r.record_type() == rule.rule.matching_record_type)
+        {
+            keys.extend(lock_key(rule, *record, false));
+        }
+    }
+    keys.into_iter().collect()
+}
+
+/// Takes the advisory locks `keys` (ascending) until the end of the transaction; PostgreSQL
+/// only (on SQLite the single writer already serializes every write transaction).
+pub async fn lock(conn: &impl ConnectionTrait, keys: &[i64]) -> AppResult<()> {
+    if keys.is_empty() || conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    // Numbers only, so they are safe to inline; array order is the order the locks are taken.
+    let list = keys
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    conn.execute_unprepared(&format!(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(ARRAY[{list}]::int8[]) AS t(k)"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The published rules whose matching side is an account or a contact (the rules a new
+/// account or contact can be matched by).
+pub async fn rules_matching_records(conn: &impl ConnectionTrait) -> AppResult<Vec<LoadedRule>> {
+    let rules = duplicate_rule::Entity::find()
+        .filter(duplicate_rule::Column::Published.eq(true))
+        .filter(
+            duplicate_rule::Column::MatchingRecordType
+                .is_in([DuplicateRecordType::Account, DuplicateRecordType::Contact]),
+        )
+        .order_by_asc(duplicate_rule::Column::CreatedAt)
+        .order_by_asc(duplicate_rule::Column::Id)
+        .all(conn)
+        .await?;
+    load_rules(conn, rules).await
+}
+
+/// Writes the match keys of accounts or contacts created outside qualification (which checks
+/// nothing), after taking their matching-side locks, so that a concurrent qualification's
+/// check either sees them or finishes before they commit.
+pub async fn insert_keys_of_new(
+    conn: &impl ConnectionTrait,
+    records: &[Record<'_>],
+) -> AppResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let rules = rules_matching_records(conn).await?;
+        lock(conn, &lock_keys(&rules, &[], records)).await?;
+    }
+    insert_keys(conn, records).await
+}
+
+pub async fn load_accounts(
     conn: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> AppResult<Vec<account::Model>> {
@@ -683,7 +964,7 @@ async fn load_accounts(
         .await?)
 }
 
-async fn load_contacts(
+pub async fn load_contacts(
     conn: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> AppResult<Vec<contact::Model>> {

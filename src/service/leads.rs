@@ -18,6 +18,7 @@ use super::audit::{self, action};
 use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, text_search};
 use crate::auth::Actor;
 use crate::db::Db;
+use crate::domain::lead_state::{self, Transition};
 use crate::domain::records::LeadChanges;
 use crate::error::{AppError, AppResult};
 
@@ -404,9 +405,7 @@ pub async fn update(
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
     ensure_can_work(actor, before.owner_id, "lead")?;
-    if before.state != LeadState::Open {
-        return Err(AppError::LeadClosed);
-    }
+    Transition::Edit.check(before.state)?;
     for (field, change) in [
         ("existingAccountId", &changes.existing_account_id),
         ("existingContactId", &changes.existing_contact_id),
@@ -471,11 +470,11 @@ async fn guarded_update(
     let result = lead::Entity::update_many()
         .set(model)
         .filter(lead::Column::Id.eq(id))
-        .filter(lead::Column::State.eq(LeadState::Open))
+        .filter(lead::Column::State.is_in(Transition::Edit.from_states().iter().copied()))
         .exec(conn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(AppError::LeadClosed);
+        return Err(Transition::Edit.lost_race());
     }
     get(conn, id).await
 }
@@ -537,29 +536,11 @@ pub async fn disqualify(
     id: Uuid,
     reason: Option<LeadStatusReason>,
 ) -> AppResult<lead::Model> {
-    let reason = reason.unwrap_or(LeadStatusReason::Lost);
-    if !matches!(
-        reason,
-        LeadStatusReason::Lost
-            | LeadStatusReason::CannotContact
-            | LeadStatusReason::NoLongerInterested
-            | LeadStatusReason::Canceled
-    ) {
-        return Err(AppError::bad_input(
-            "statusReason",
-            format!(
-                "{} is not a disqualified status reason: use LOST, CANNOT_CONTACT, \
-                 NO_LONGER_INTERESTED or CANCELED",
-                reason.as_str()
-            ),
-        ));
-    }
+    let transition = lead_state::disqualify(reason)?;
     let txn = db.begin_write().await?;
     let lead = get(&txn, id).await?;
     ensure_can_work(actor, lead.owner_id, "lead")?;
-    if lead.state != LeadState::Open {
-        return Err(AppError::LeadClosed);
-    }
+    transition.check(lead.state)?;
     let opportunities = entity::opportunity::Entity::find()
         .filter(entity::opportunity::Column::OriginatingLeadId.eq(id))
         .count(&txn)
@@ -567,17 +548,20 @@ pub async fn disqualify(
     if opportunities > 0 {
         return Err(AppError::LeadHasOpportunity);
     }
+    let (state, reason) = transition
+        .target()
+        .ok_or_else(|| AppError::internal("a disqualification has a target state"))?;
     let now = super::now();
     let changed = lead::Entity::update_many()
-        .col_expr(lead::Column::State, Expr::value(LeadState::Disqualified))
+        .col_expr(lead::Column::State, Expr::value(state))
         .col_expr(lead::Column::StatusReason, Expr::value(reason))
         .col_expr(lead::Column::ModifiedAt, Expr::value(now))
         .filter(lead::Column::Id.eq(id))
-        .filter(lead::Column::State.eq(LeadState::Open))
+        .filter(lead::Column::State.is_in(transition.from_states().iter().copied()))
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return Err(AppError::LeadClosed);
+        return Err(transition.lost_race());
     }
     audit::record(
         &txn,
@@ -585,7 +569,7 @@ pub async fn disqualify(
         RecordType::Lead,
         id,
         action::DISQUALIFIED,
-        json!({ "state": { "from": LeadState::Open, "to": LeadState::Disqualified },
+        json!({ "state": { "from": lead.state, "to": state },
                 "statusReason": { "from": lead.status_reason, "to": reason } }),
     )
     .await?;
@@ -602,15 +586,14 @@ pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Mod
     let txn = db.begin_write().await?;
     let lead = get(&txn, id).await?;
     ensure_can_work(actor, lead.owner_id, "lead")?;
-    if lead.state == LeadState::Open {
-        return Err(AppError::Conflict("the lead is already open".to_owned()));
-    }
+    let transition = Transition::Reactivate;
+    transition.check(lead.state)?;
+    let (state, reason) = transition
+        .target()
+        .ok_or_else(|| AppError::internal("a reactivation has a target state"))?;
     let changed = lead::Entity::update_many()
-        .col_expr(lead::Column::State, Expr::value(LeadState::Open))
-        .col_expr(
-            lead::Column::StatusReason,
-            Expr::value(LeadStatusReason::New),
-        )
+        .col_expr(lead::Column::State, Expr::value(state))
+        .col_expr(lead::Column::StatusReason, Expr::value(reason))
         .col_expr(
             lead::Column::ProcessStage,
             Expr::value(ProcessStage::Qualify),
@@ -637,9 +620,7 @@ pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Mod
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "the lead changed meanwhile; try again".to_owned(),
-        ));
+        return Err(transition.lost_race());
     }
     audit::record(
         &txn,
@@ -647,7 +628,7 @@ pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Mod
         RecordType::Lead,
         id,
         action::REACTIVATED,
-        json!({ "state": { "from": lead.state, "to": LeadState::Open } }),
+        json!({ "state": { "from": lead.state, "to": state } }),
     )
     .await?;
     let after = get(&txn, id).await?;

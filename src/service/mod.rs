@@ -5,26 +5,20 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
-pub mod bulk;
-pub mod chunk;
 pub mod contacts;
 pub mod duplicate_rules;
 pub mod duplicates;
-pub mod idempotency;
 pub mod leads;
 pub mod notes;
 pub mod opportunities;
 pub mod paging;
 pub mod qualification;
-pub mod queue;
 pub mod settings;
 pub mod stakeholders;
-pub mod summary;
 pub mod users;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, SubsecRound, Utc};
 use entity::{account, contact, lead, opportunity};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Iterable, QueryFilter};
 use uuid::Uuid;
@@ -35,15 +29,7 @@ use crate::error::AppResult;
 /// (65,535), so a batch never fails for its size.
 pub const MAX_BINDS: usize = 30_000;
 
-/// A new time-ordered record id.
-pub fn new_id() -> Uuid {
-    Uuid::now_v7()
-}
-
-/// The current time, to the microsecond (what both databases store).
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
+pub use crate::domain::{new_id, now};
 
 /// Inserts `rows` with as few multi-row `INSERT` statements as the bind-variable limit allows
 /// (inside the caller's transaction).

@@ -46,10 +46,7 @@ pub struct SettingsChanges {
     pub base_currency_code: Option<String>,
 }
 
-/// The opportunity form fields as stored (a JSON array).
-pub fn form_fields(settings: &qualification_settings::Model) -> Vec<String> {
-    serde_json::from_str(&settings.opportunity_form_fields).unwrap_or_default()
-}
+pub use crate::domain::qualification::form_fields;
 
 /// Changes the settings (System Administrators only) and audits what changed.
 pub async fn update(
@@ -110,6 +107,7 @@ pub async fn update(
     model.modified_at = Set(after.modified_at);
     model.modified_by = Set(after.modified_by);
     let saved = model.update(&txn).await?;
+    super::qualification::load::bump(&txn, super::qualification::load::SETTINGS_VERSION).await?;
 
     let mut diff = audit::diff(
         &serde_json::to_value(&before).map_err(AppError::internal)?,

@@ -1,12 +1,13 @@
 //! Stakeholders: contacts connected to a lead or an opportunity, with a role.
 
-use entity::{LeadState, StakeholderRole, stakeholder};
+use entity::{StakeholderRole, stakeholder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::access::ensure_can_work;
 use crate::auth::Actor;
 use crate::db::Db;
+use crate::domain::lead_state::Transition;
 use crate::error::{AppError, AppResult};
 
 /// The record a stakeholder is connected to.
@@ -29,9 +30,7 @@ pub async fn add(
         StakeholderOf::Lead(id) => {
             let lead = super::leads::get(&txn, id).await?;
             ensure_can_work(actor, lead.owner_id, "lead")?;
-            if lead.state != LeadState::Open {
-                return Err(AppError::LeadClosed);
-            }
+            Transition::Edit.check(lead.state)?;
             (Some(id), None)
         }
         StakeholderOf::Opportunity(id) => {

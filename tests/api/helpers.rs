@@ -7,6 +7,7 @@ use leadq::auth::TokenKeys;
 use leadq::config::Settings;
 use leadq::db::Db;
 use leadq::service;
+use leadq::service::qualification::Qualifier;
 use leadq::startup::Application;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,6 +17,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub qualifier: Qualifier,
     pub keys: TokenKeys,
     pub database_url: String,
     /// A System Administrator's token; `graphql()` sends it.
@@ -93,6 +95,7 @@ pub async fn start(settings: Settings) -> TestApp {
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.db().clone();
+    let qualifier = application.qualifier().clone();
     let keys = application.token_keys().clone();
     tokio::spawn(application.run_until_stopped());
     let admin =
@@ -106,6 +109,7 @@ pub async fn start(settings: Settings) -> TestApp {
         address,
         client: reqwest::Client::new(),
         db,
+        qualifier,
         keys,
         database_url,
         admin_token,

@@ -191,7 +191,7 @@ async fn state_changes_are_audited_with_their_actor() {
 #[tokio::test]
 async fn seed_fills_every_view_and_includes_near_duplicates() {
     let app = spawn_app().await;
-    let summary = leadq::seed::seed(&app.db).await.unwrap();
+    let summary = leadq::seed::seed(&app.qualifier).await.unwrap();
     assert!(
         summary.open_leads > 0 && summary.qualified_leads > 0 && summary.disqualified_leads > 0
     );
@@ -220,6 +220,6 @@ async fn seed_fills_every_view_and_includes_near_duplicates() {
         "Contoso Ltd"
     );
     assert_eq!(node["matchingContacts"][0]["contact"]["lastName"], "Smith");
-    let again = leadq::seed::seed(&app.db).await;
+    let again = leadq::seed::seed(&app.qualifier).await;
     assert!(again.is_err(), "a second seed is refused");
 }

@@ -2,12 +2,13 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use crate::graphql::types::bulk::{MaxBulkLeads, QualifyLeadsInput, QualifyLeadsPayload};
+use crate::graphql::types::bulk::{QualifyLeadsInput, QualifyLeadsPayload};
 use crate::graphql::types::qualification::{
     QualificationSettings, QualifyLeadInput, QualifyLeadPayload, UpdateQualificationSettingsInput,
 };
 use crate::graphql::{actor, db};
 use crate::service;
+use crate::service::qualification::Qualifier;
 
 #[derive(Default)]
 pub struct QualificationMutation;
@@ -31,8 +32,8 @@ impl QualificationMutation {
     ) -> async_graphql::Result<QualifyLeadPayload> {
         let actor = actor(ctx)?;
         let request = input.parse()?;
-        let queue = ctx.data::<service::queue::QualifyQueue>()?;
-        Ok(queue.qualify(actor, request).await?.into())
+        let qualifier = ctx.data::<Qualifier>()?;
+        Ok(qualifier.qualify_lead(actor, request).await?.into())
     }
 
     /// Qualifies many leads with one set of choices; each lead in its own transaction, results
@@ -44,13 +45,9 @@ impl QualificationMutation {
         #[graphql(desc = "The leads and the choices.")] input: QualifyLeadsInput,
     ) -> async_graphql::Result<QualifyLeadsPayload> {
         let actor = actor(ctx)?;
-        let max = ctx
-            .data::<MaxBulkLeads>()
-            .copied()
-            .unwrap_or(MaxBulkLeads(10_000));
         let request = input.parse()?;
-        let results = service::bulk::qualify_leads(db(ctx)?, actor, request, max.0).await?;
-        Ok(results.into())
+        let qualifier = ctx.data::<Qualifier>()?;
+        Ok(qualifier.qualify_leads(actor, request).await?.into())
     }
 
     /// Changes the lead qualification settings (System Administrators only).

@@ -34,9 +34,8 @@ impl QualificationQuery {
     ) -> async_graphql::Result<QualificationPreview> {
         let actor = actor(ctx)?;
         let request = input.parse()?;
-        Ok(service::qualification::preview(db(ctx)?, actor, request)
-            .await?
-            .into())
+        let qualifier = ctx.data::<service::qualification::Qualifier>()?;
+        Ok(qualifier.preview(actor, request).await?.into())
     }
 
     /// Every duplicate detection rule, published first.

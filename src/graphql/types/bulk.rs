@@ -4,13 +4,13 @@ use async_graphql::{Enum, ID, InputObject, SimpleObject};
 
 use super::qualification::{DuplicateReport, ItemError, RecordAction};
 use super::records::{Account, Contact, Lead, Opportunity};
+use crate::domain::qualification::{BulkRequest, ItemResult};
 use crate::domain::values;
 use crate::error::AppResult;
-use crate::service::bulk::{BulkRequest, ItemResult};
 
 /// What to do, per lead, when records to be created match existing ones.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::service::bulk::DuplicatePolicy")]
+#[graphql(remote = "crate::domain::qualification::DuplicatePolicy")]
 pub enum DuplicatePolicy {
     /// Report the matches (outcome DUPLICATES_FOUND) and write nothing for that lead.
     Report,
@@ -167,7 +167,3 @@ impl From<Vec<ItemResult>> for QualifyLeadsPayload {
         payload
     }
 }
-
-/// The configured batch limit, available to resolvers.
-#[derive(Debug, Clone, Copy)]
-pub struct MaxBulkLeads(pub usize);

@@ -9,12 +9,13 @@ use super::enums::*;
 use super::records::{Account, Contact, Lead, Opportunity, User};
 use super::scalars::Decimal;
 use crate::domain::field_mapping::{self, FieldMapping as MappingRow, TargetRecord};
+use crate::domain::qualification::{self as q, Decision};
 use crate::domain::records::limits;
 use crate::domain::values;
 use crate::error::{AppError, AppResult};
 use crate::graphql::loaders::UserId;
 use crate::service::duplicates::{self, DuplicateReport as Report};
-use crate::service::qualification::{self as q, Decision};
+use crate::service::qualification::Preview;
 use crate::service::settings::SettingsChanges;
 
 /// The organization's lead qualification settings.
@@ -136,7 +137,7 @@ impl UpdateQualificationSettingsInput {
 
 /// What to do with a record type when qualifying.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::service::qualification::RecordAction")]
+#[graphql(remote = "crate::domain::qualification::RecordAction")]
 pub enum RecordAction {
     /// Create a new record from the lead's fields.
     CreateNew,
@@ -520,8 +521,8 @@ pub struct QualificationPreview {
     pub warnings: Vec<Warning>,
 }
 
-impl From<q::Preview> for QualificationPreview {
-    fn from(p: q::Preview) -> Self {
+impl From<Preview> for QualificationPreview {
+    fn from(p: Preview) -> Self {
         let plan = p.plan.as_ref();
         let action = |d: Decision| match d {
             Decision::CreateNew { .. } => PlannedAction::CreateNew,

@@ -7,7 +7,7 @@
 
 use entity::{account, contact, lead, opportunity};
 
-use crate::domain::values::format_cents;
+use super::values::format_cents;
 
 /// The subject of summary notes.
 pub const SUMMARY_SUBJECT: &str = "Lead summary";

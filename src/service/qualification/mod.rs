@@ -1,0 +1,311 @@
+//! Qualifying leads: the heart of leadq. The use cases are the methods of [`Qualifier`]:
+//! `qualifyLead` ([`Qualifier::qualify_lead`]), `qualifyLeads` ([`Qualifier::qualify_leads`])
+//! and `previewQualification` ([`Qualifier::preview`]). All of them run the one
+//! [`pipeline`]; the pure decisions are in `domain::qualification`.
+//!
+//! - [`pipeline`]: load and lock → plan → lock match keys → one batched duplicate check →
+//!   build → store, one transaction per run, retried on halves when a run fails as a whole;
+//! - [`load`]: the reads, with the configuration cached per process and versioned in the
+//!   database; [`store`]: the multi-row writes;
+//! - [`idempotency`]: keys reserved when a call starts, results kept with the work, replays;
+//! - [`concurrency`]: how runs share the database, per engine (the queue of single calls);
+//! - [`preview`]: the pipeline without the writes.
+
+pub mod concurrency;
+pub mod idempotency;
+pub mod load;
+pub mod pipeline;
+pub mod preview;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use self::concurrency::{Queue, QueueOptions};
+use self::idempotency::{Keep, Reservation, StoredItem};
+use self::load::ConfigCache;
+use self::pipeline::{Item, Pipeline};
+pub use self::preview::Preview;
+use crate::auth::Actor;
+use crate::db::Db;
+use crate::domain::qualification::{
+    BulkRequest, DuplicatePolicy, ItemResult, Outcome, QualifyRequest,
+};
+use crate::domain::summary::{LeadSummarizer, TemplateSummarizer};
+use crate::error::{AppError, AppResult};
+
+/// Leads qualified per transaction by a bulk call: large enough that statements are few, small
+/// enough that a concurrent single qualification never waits long for SQLite's writer.
+pub const CHUNK: usize = 250;
+
+/// The operation names idempotency keys are kept under.
+const SINGLE: &str = "qualifyLead";
+const BULK: &str = "qualifyLeads";
+
+/// How qualification runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Most leads one `qualifyLeads` call may list.
+    pub max_bulk_leads: usize,
+    /// How long idempotency keys are kept.
+    pub idempotency_ttl: Duration,
+    /// The queue of single qualifications.
+    pub queue: QueueOptions,
+}
+
+/// The qualification use cases, with what they share (the pipeline, the configuration cache,
+/// the queue). Owned by the application state; cheap to clone.
+#[derive(Clone)]
+pub struct Qualifier {
+    pipeline: Pipeline,
+    queue: Queue,
+    options: Options,
+}
+
+impl Qualifier {
+    /// Starts the queue's workers and the periodic deletion of expired idempotency keys, on
+    /// the current Tokio runtime.
+    pub fn start(db: Db, options: Options) -> Self {
+        Self::start_with(db, options, Arc::new(TemplateSummarizer))
+    }
+
+    /// [`Qualifier::start`] with another lead summarizer.
+    pub fn start_with(db: Db, options: Options, summarizer: Arc<dyn LeadSummarizer>) -> Self {
+        let pipeline = Pipeline {
+            db,
+            config: ConfigCache::default(),
+            summarizer,
+        };
+        let queue = Queue::start(pipeline.clone(), options.queue);
+        tokio::spawn(delete_expired_keys(
+            pipeline.db.clone(),
+            options.idempotency_ttl,
+        ));
+        Self {
+            pipeline,
+            queue,
+            options,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.pipeline.db
+    }
+
+    /// Qualifies one lead (`qualifyLead`). With an idempotency key, a finished qualification
+    /// under the key is replayed; a concurrent one with the key is waited for.
+    pub async fn qualify_lead(&self, actor: &Actor, request: QualifyRequest) -> AppResult<Outcome> {
+        let this = self.clone();
+        let actor = actor.clone();
+        // Its own task: the call runs to its end even if the client goes away.
+        tokio::spawn(async move { this.qualify_lead_to_end(actor, request).await })
+            .await
+            .map_err(|e| AppError::internal(format!("a qualification task failed: {e}")))?
+    }
+
+    async fn qualify_lead_to_end(
+        &self,
+        actor: Actor,
+        request: QualifyRequest,
+    ) -> AppResult<Outcome> {
+        let db = &self.pipeline.db;
+        let key = request.idempotency_key.clone();
+        let owner = match &key {
+            None => None,
+            Some(key) => {
+                let canonical = serde_json::to_string(&request).map_err(AppError::internal)?;
+                match idempotency::reserve(
+                    db,
+                    &actor,
+                    SINGLE,
+                    key,
+                    &canonical,
+                    self.options.idempotency_ttl,
+                )
+                .await?
+                {
+                    Reservation::Done(kept) => return replay_single(db, kept).await,
+                    Reservation::Held { owner, .. } => Some(owner),
+                }
+            }
+        };
+        let keep = match (&key, owner) {
+            (Some(key), Some(owner)) => Some(Keep {
+                actor_id: actor.user_id,
+                operation: SINGLE,
+                key: key.clone(),
+                owner,
+                position: 0,
+                every_outcome: false,
+            }),
+            _ => None,
+        };
+        let result = self
+            .queue
+            .qualify(Item {
+                actor: actor.clone(),
+                request,
+                policy: DuplicatePolicy::Report,
+                keep,
+            })
+            .await;
+        if let (Some(key), Some(owner)) = (&key, owner)
+            && !matches!(result, Ok(Outcome::Qualified(_)))
+        {
+            // Only a success is kept: the caller may retry with the same key.
+            idempotency::release(db, &actor, SINGLE, key, owner).await?;
+        }
+        result
+    }
+
+    /// Qualifies many leads with one set of choices (`qualifyLeads`), [`CHUNK`] per
+    /// transaction, results in input order. With an idempotency key, the results of a finished
+    /// call are replayed, and a call cut off midway replays what it finished and runs the rest.
+    pub async fn qualify_leads(
+        &self,
+        actor: &Actor,
+        request: BulkRequest,
+    ) -> AppResult<Vec<ItemResult>> {
+        request.validate(self.options.max_bulk_leads)?;
+        let this = self.clone();
+        let actor = actor.clone();
+        tokio::spawn(async move { this.qualify_leads_to_end(actor, request).await })
+            .await
+            .map_err(|e| AppError::internal(format!("a bulk qualification task failed: {e}")))?
+    }
+
+    async fn qualify_leads_to_end(
+        &self,
+        actor: Actor,
+        request: BulkRequest,
+    ) -> AppResult<Vec<ItemResult>> {
+        let db = &self.pipeline.db;
+        let ids = &request.lead_ids;
+        let mut results: Vec<Option<ItemResult>> = vec![None; ids.len()];
+        let key = request.idempotency_key.clone();
+        let mut owner = None;
+        if let Some(key) = &key {
+            let canonical = serde_json::to_string(&request).map_err(AppError::internal)?;
+            let kept = match idempotency::reserve(
+                db,
+                &actor,
+                BULK,
+                key,
+                &canonical,
+                self.options.idempotency_ttl,
+            )
+            .await?
+            {
+                Reservation::Done(kept) => kept,
+                Reservation::Held { owner: held, kept } => {
+                    owner = Some(held);
+                    kept
+                }
+            };
+            let (positions, stored): (Vec<i32>, Vec<StoredItem>) = kept.into_iter().unzip();
+            for (position, item) in positions
+                .into_iter()
+                .zip(idempotency::replay(db, stored).await?)
+            {
+                if let Some(slot) = usize::try_from(position)
+                    .ok()
+                    .and_then(|p| results.get_mut(p))
+                {
+                    *slot = Some(item);
+                }
+            }
+        }
+        let todo: Vec<usize> = (0..ids.len()).filter(|p| results[*p].is_none()).collect();
+        let mut unavailable: Option<AppError> = None;
+        for chunk in todo.chunks(CHUNK) {
+            if let Some(error) = &unavailable {
+                // The database went away: do not hammer it with the rest.
+                for &p in chunk {
+                    results[p] = Some(ItemResult::from_outcome(ids[p], Err(error.clone())));
+                }
+                continue;
+            }
+            let items: Vec<Item> = chunk
+                .iter()
+                .map(|&p| Item {
+                    actor: actor.clone(),
+                    request: request.for_lead(ids[p]),
+                    policy: request.duplicate_policy,
+                    keep: match (&key, owner) {
+                        (Some(key), Some(owner)) => Some(Keep {
+                            actor_id: actor.user_id,
+                            operation: BULK,
+                            key: key.clone(),
+                            owner,
+                            position: i32::try_from(p).unwrap_or(i32::MAX),
+                            every_outcome: true,
+                        }),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let outcomes = self.pipeline.run(&items).await;
+            if outcomes
+                .iter()
+                .all(|o| matches!(o, Err(e) if matches!(e, AppError::DatabaseUnavailable { .. })))
+            {
+                unavailable = outcomes.first().and_then(|o| o.as_ref().err().cloned());
+            }
+            for (&p, outcome) in chunk.iter().zip(outcomes) {
+                results[p] = Some(ItemResult::from_outcome(ids[p], outcome));
+            }
+        }
+        if let Some(error) = &unavailable
+            && results
+                .iter()
+                .all(|r| matches!(r, Some(ItemResult::Failed { code, .. }) if code == error.code()))
+        {
+            // Nothing at all could be done: the call failed as a whole.
+            return Err(error.clone());
+        }
+        if let (Some(key), Some(owner)) = (&key, owner) {
+            idempotency::finish(db, &actor, BULK, key, owner).await?;
+        }
+        results
+            .into_iter()
+            .map(|r| r.ok_or_else(|| AppError::internal("a lead of the batch has no result")))
+            .collect()
+    }
+
+    /// What qualifying would do (`previewQualification`); writes nothing.
+    pub async fn preview(&self, actor: &Actor, request: QualifyRequest) -> AppResult<Preview> {
+        preview::preview(&self.pipeline, actor, request).await
+    }
+}
+
+/// A kept single qualification, as a client sees it again.
+async fn replay_single(db: &Db, kept: Vec<(i32, StoredItem)>) -> AppResult<Outcome> {
+    let stored: Vec<StoredItem> = kept.into_iter().map(|(_, item)| item).collect();
+    match idempotency::replay(db, stored).await?.pop() {
+        Some(ItemResult::Qualified(q)) => Ok(Outcome::Qualified(*q)),
+        Some(ItemResult::DuplicatesFound { lead, report }) => {
+            Ok(Outcome::DuplicatesFound { lead, report })
+        }
+        Some(ItemResult::Failed { lead_id, .. }) => Err(AppError::not_found("lead", lead_id)),
+        None => Err(AppError::internal(
+            "a finished idempotency key kept no result",
+        )),
+    }
+}
+
+/// Deletes expired idempotency keys now and then, for as long as the runtime runs.
+async fn delete_expired_keys(db: Db, ttl: Duration) {
+    let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+    loop {
+        tokio::time::sleep(every).await;
+        match idempotency::delete_expired(&db).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "deleted expired idempotency keys"),
+            Err(error) => tracing::warn!(
+                code = error.code(),
+                "deleting expired idempotency keys failed"
+            ),
+        }
+    }
+}
