@@ -69,8 +69,9 @@ pub struct Settings {
     #[arg(long, env = "LEADQ_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,
 
-    /// PostgreSQL: longest wait for a row or advisory lock, in milliseconds; beyond it the
-    /// request fails with the retryable SERVER_BUSY instead of waiting on.
+    /// Longest wait for a lock, in milliseconds (PostgreSQL `lock_timeout` for row and advisory
+    /// locks; SQLite `busy_timeout` for another process's writer); beyond it the request fails
+    /// with the retryable SERVER_BUSY instead of waiting on.
     #[arg(
         long,
         env = "LEADQ_DB_LOCK_TIMEOUT_MS",
@@ -107,14 +108,24 @@ pub struct Settings {
     )]
     pub qualify_queue_deadline_ms: u64,
 
-    /// How long idempotency keys (and the results kept under them) are kept, in hours.
+    /// How long idempotency keys (and the results kept under them) are kept, in seconds.
     #[arg(
         long,
-        env = "LEADQ_IDEMPOTENCY_TTL_HOURS",
-        default_value_t = 24,
+        env = "LEADQ_IDEMPOTENCY_TTL_SECONDS",
+        default_value_t = 86_400,
         global = true
     )]
-    pub idempotency_ttl_hours: u64,
+    pub idempotency_ttl_seconds: u64,
+
+    /// How long a keyed call may go without progress (a crashed server) before another call
+    /// with the same key takes it over, in seconds.
+    #[arg(
+        long,
+        env = "LEADQ_IDEMPOTENCY_LEASE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub idempotency_lease_seconds: u64,
 }
 
 impl Settings {
@@ -137,7 +148,8 @@ impl Settings {
             db_statement_timeout_ms: 30_000,
             qualify_queue_capacity: 1_024,
             qualify_queue_deadline_ms: 10_000,
-            idempotency_ttl_hours: 24,
+            idempotency_ttl_seconds: 86_400,
+            idempotency_lease_seconds: 30,
         }
     }
 

@@ -4,7 +4,8 @@
 //! locked"), leadq keeps **one writer connection** beside a pool of readers: every write
 //! transaction goes through [`Db::begin_write`], which waits its turn for the writer connection
 //! and starts with `BEGIN IMMEDIATE`; readers run concurrently in WAL mode and never block it.
-//! `busy_timeout` covers the rare writer from another process (a CLI command beside the server).
+//! `busy_timeout` covers a writer from another process (a CLI command, or a second server on
+//! the same file); past it the request fails with the retryable `SERVER_BUSY`.
 //!
 //! PostgreSQL has real concurrent writers: reads and writes share one pool.
 
@@ -25,8 +26,6 @@ use sea_orm::{
 /// How long a request waits for a connection before giving up (then the database counts as
 /// unavailable: `DATABASE_UNAVAILABLE`).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long SQLite waits on a lock held by another process.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The application's database handles.
 #[derive(Clone, Debug)]
@@ -72,7 +71,8 @@ impl Db {
 pub struct ConnectOptions {
     /// Connections in the read pool (the whole pool on PostgreSQL).
     pub pool_size: u32,
-    /// PostgreSQL `lock_timeout`: the longest wait for a lock.
+    /// The longest wait for a lock: PostgreSQL `lock_timeout`, SQLite `busy_timeout` (another
+    /// process's writer).
     pub lock_timeout: Duration,
     /// PostgreSQL `statement_timeout` (zero: none).
     pub statement_timeout: Duration,
@@ -92,7 +92,7 @@ impl ConnectOptions {
 /// Connects to `url` (`sqlite:...` or `postgres:...`).
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
     if url.starts_with("sqlite:") {
-        connect_sqlite(url, options.pool_size).await
+        connect_sqlite(url, options).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         connect_postgres(url, options).await
     } else {
@@ -102,13 +102,14 @@ pub async fn connect(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
     }
 }
 
-async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+async fn connect_sqlite(url: &str, connect: ConnectOptions) -> Result<Db, DbErr> {
+    let pool_size = connect.pool_size;
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT)
+        .busy_timeout(connect.lock_timeout)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");

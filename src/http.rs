@@ -186,6 +186,15 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
     let actor = match authenticate(req, state).await {
         Ok(actor) => actor,
         Err(err) => {
+            if let Some(seconds) = err.retry_after_seconds() {
+                // The user could not be read: the database is unavailable, not the token bad.
+                let mut response = HttpResponse::ServiceUnavailable().json(json!({
+                    "errors": [{ "message": err.message(),
+                                 "extensions": { "code": err.code(), "retryAfterSeconds": seconds } }]
+                }));
+                set_retry_after(&mut response, seconds);
+                return response;
+            }
             let status = if matches!(err, AppError::Internal(_)) {
                 StatusCode::INTERNAL_SERVER_ERROR
             } else {
@@ -226,9 +235,68 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
         BatchResponse::Single(r) => BatchResponse::Single(with_codes(r)),
         BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(with_codes).collect()),
     };
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .json(response)
+    match failed_as_a_whole_retryably(&response) {
+        Some(seconds) => {
+            let mut reply = HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .json(response);
+            set_retry_after(&mut reply, seconds);
+            reply
+        }
+        None => HttpResponse::Ok()
+            .content_type("application/json")
+            .json(response),
+    }
+}
+
+/// The error codes that mean "nothing was done; the same request may succeed later".
+const RETRYABLE_CODES: [&str; 2] = ["DATABASE_UNAVAILABLE", "SERVER_BUSY"];
+
+/// When every operation of the request failed as a whole (no data) with retryable errors only:
+/// the longest `retryAfterSeconds` among them. Such a request is answered HTTP 503 with
+/// `Retry-After`, so clients and proxies can tell "try again later" from a bug.
+fn failed_as_a_whole_retryably(response: &BatchResponse) -> Option<u64> {
+    fn retry_after(response: &Response) -> Option<u64> {
+        let no_data = match &response.data {
+            async_graphql::Value::Null => true,
+            async_graphql::Value::Object(fields) => {
+                fields.values().all(|v| *v == async_graphql::Value::Null)
+            }
+            _ => false,
+        };
+        if !no_data || response.errors.is_empty() {
+            return None;
+        }
+        let mut longest = 0;
+        for error in &response.errors {
+            let extensions = error.extensions.as_ref()?;
+            let code = match extensions.get("code") {
+                Some(async_graphql::Value::String(code)) => code.as_str(),
+                _ => return None,
+            };
+            if !RETRYABLE_CODES.contains(&code) {
+                return None;
+            }
+            if let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfterSeconds")
+            {
+                longest = longest.max(seconds.as_u64().unwrap_or(1));
+            }
+        }
+        Some(longest.max(1))
+    }
+    match response {
+        BatchResponse::Single(r) => retry_after(r),
+        BatchResponse::Batch(rs) => rs
+            .iter()
+            .map(retry_after)
+            .try_fold(0, |longest, r| r.map(|s| longest.max(s))),
+    }
+}
+
+fn set_retry_after(response: &mut HttpResponse, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
 }
 
 async fn authenticate(req: &HttpRequest, state: &HttpState) -> Result<Actor, AppError> {

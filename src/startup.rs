@@ -62,7 +62,8 @@ pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
         db.clone(),
         qualification::Options {
             max_bulk_leads: settings.max_bulk_leads,
-            idempotency_ttl: Duration::from_secs(settings.idempotency_ttl_hours * 3600),
+            idempotency_ttl: Duration::from_secs(settings.idempotency_ttl_seconds),
+            idempotency_lease: Duration::from_secs(settings.idempotency_lease_seconds),
             queue,
         },
     )

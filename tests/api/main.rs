@@ -8,12 +8,11 @@ mod helpers;
 
 mod access;
 mod auth;
-mod bulk;
-mod crash;
 mod duplicates;
 mod health;
 mod leads;
 mod lifecycle;
+mod process;
 mod qualification;
 mod records;
 mod schema;

@@ -8,7 +8,8 @@
 //!   position in the input): a bulk call cut off midway (a crash, a restart) keeps what it
 //!   finished, and the same call again replays that and runs only the rest.
 //! - The holder renews its reservation (a heartbeat) with every transaction; a reservation
-//!   whose holder stopped renewing it for [`LEASE`] is taken over by the next call with the key.
+//!   whose holder stopped renewing it for the lease (30 seconds by default) is taken over by
+//!   the next call with the key.
 //!   The renewal also checks that the run still holds the key, so a run that was taken over
 //!   cannot keep results beside its successor's.
 //! - A single qualification keeps only a success: when it ends otherwise (duplicates found, an
@@ -34,9 +35,6 @@ use crate::error::{AppError, AppResult};
 use crate::service::duplicates::{DuplicateReport, Match, MatchedRule};
 use crate::service::{by_ids, insert_all};
 
-/// How long a holder may go without renewing its reservation before another call takes it
-/// over.
-pub const LEASE: Duration = Duration::from_secs(30);
 /// How long a call waits for another holding the same key before answering `SERVER_BUSY`.
 const MAX_WAIT: Duration = Duration::from_secs(120);
 
@@ -182,6 +180,7 @@ pub async fn reserve(
     key: &str,
     canonical: &str,
     ttl: Duration,
+    lease: Duration,
 ) -> AppResult<Reservation> {
     let started = std::time::Instant::now();
     let mut pause = Duration::from_millis(10);
@@ -236,7 +235,7 @@ pub async fn reserve(
         if row.done {
             return Ok(Reservation::Done(kept(db, &row).await?));
         }
-        let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::seconds(30));
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
         if row.heartbeat_at + lease < now {
             // The holder stopped (a crash, a restart): take the key over.
             let taken = idempotency_key::Entity::update_many()

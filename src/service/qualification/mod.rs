@@ -49,6 +49,8 @@ pub struct Options {
     pub max_bulk_leads: usize,
     /// How long idempotency keys are kept.
     pub idempotency_ttl: Duration,
+    /// How long a keyed call may go without progress before another takes its key over.
+    pub idempotency_lease: Duration,
     /// The queue of single qualifications.
     pub queue: QueueOptions,
 }
@@ -122,6 +124,7 @@ impl Qualifier {
                     key,
                     &canonical,
                     self.options.idempotency_ttl,
+                    self.options.idempotency_lease,
                 )
                 .await?
                 {
@@ -194,6 +197,7 @@ impl Qualifier {
                 key,
                 &canonical,
                 self.options.idempotency_ttl,
+                self.options.idempotency_lease,
             )
             .await?
             {

@@ -1,3 +1,6 @@
+//! Bulk qualification (`qualifyLeads`): per-lead results in order, duplicate policies, batch
+//! limits, chunks, concurrency with single calls, idempotent replays.
+
 use entity::Role;
 use serde_json::{Value, json};
 
