@@ -36,9 +36,10 @@ impl QualificationMutation {
         Ok(qualifier.qualify_lead(actor, request).await?.into())
     }
 
-    /// Qualifies many leads with one set of choices; each lead in its own transaction, results
-    /// in input order. An oversized batch (BATCH_TOO_LARGE) or a repeated id (BAD_USER_INPUT) is
-    /// refused before anything runs.
+    /// Qualifies many leads with one set of choices, results in input order; each lead is
+    /// qualified or left untouched as a whole, and one lead's failure never stops another. An
+    /// oversized batch (BATCH_TOO_LARGE) or a repeated id (BAD_USER_INPUT) is refused before
+    /// anything runs.
     async fn qualify_leads(
         &self,
         ctx: &Context<'_>,

@@ -48,9 +48,10 @@ pub struct QualifyLeadsInput {
     pub duplicate_policy: DuplicatePolicy,
     /// ISO 4217 currency of the opportunities (default: each lead's, else the base currency).
     pub currency_code: Option<String>,
-    /// A key of the caller's choosing (at most 200 characters): once the call has finished,
-    /// the same call with the same key replays its results instead of running again; another
-    /// input under the same key is refused with CONFLICT.
+    /// A key of the caller's choosing (at most 200 characters, kept 24 hours): the same call
+    /// with the same key replays its results instead of running again (a concurrent repeat
+    /// waits for the first; a call cut off midway replays what it finished and runs the rest);
+    /// another input under the same key is refused with CONFLICT.
     pub idempotency_key: Option<String>,
 }
 

@@ -215,8 +215,10 @@ pub struct QualifyLeadInput {
     pub opportunities: Option<Vec<OpportunityDraftInput>>,
     /// ISO 4217 currency of the opportunities (default: the lead's, else the base currency).
     pub currency_code: Option<String>,
-    /// Repeating a request with the same key replays the first result instead of qualifying
-    /// again; the same key with another input is a CONFLICT.
+    /// A key of the caller's choosing (at most 200 characters, kept 24 hours): repeating the
+    /// request with the same key replays its successful result instead of qualifying again (a
+    /// concurrent repeat waits for the first); the same key with another input is a CONFLICT.
+    /// A call that did not qualify (duplicates found, an error) releases its key.
     pub idempotency_key: Option<String>,
 }
 
