@@ -1124,3 +1124,183 @@ pub fn unknown_field(field: &str, record: DuplicateRecordType, name: &str) -> Ap
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(
+        base: DuplicateRecordType,
+        matching: DuplicateRecordType,
+        conditions: &[(&str, &str, MatchOperator, Option<usize>, bool)],
+    ) -> LoadedRule {
+        let now = chrono::Utc::now();
+        LoadedRule {
+            rule: duplicate_rule::Model {
+                id: Uuid::now_v7(),
+                name: "test rule".into(),
+                description: None,
+                base_record_type: base,
+                matching_record_type: matching,
+                case_sensitive: false,
+                exclude_inactive: false,
+                published: true,
+                created_at: now,
+                modified_at: now,
+            },
+            conditions: conditions
+                .iter()
+                .map(|(b, m, operator, n, ignore_blank)| Condition {
+                    base_field: match_field(base, b).unwrap(),
+                    matching_field: match_field(matching, m).unwrap(),
+                    operator: *operator,
+                    character_count: *n,
+                    ignore_blank: *ignore_blank,
+                })
+                .collect(),
+        }
+    }
+
+    fn account(name: &str, website: Option<&str>) -> account::Model {
+        let now = chrono::Utc::now();
+        account::Model {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            website: website.map(Into::into),
+            phone: None,
+            email: None,
+            street1: None,
+            street2: None,
+            street3: None,
+            city: None,
+            state_or_province: None,
+            postal_code: None,
+            country_or_region: None,
+            primary_contact_id: None,
+            originating_lead_id: None,
+            owner_id: Uuid::now_v7(),
+            state: RecordState::Active,
+            created_at: now,
+            modified_at: now,
+        }
+    }
+
+    /// The keys a transaction checking and creating `record` locks.
+    fn locks(rules: &[LoadedRule], record: &account::Model) -> BTreeSet<i64> {
+        let r = Record::Account(record);
+        lock_keys(rules, &[r], &[r]).into_iter().collect()
+    }
+
+    /// Whether two transactions, each checking and creating one of the records, share a lock.
+    fn collide(rules: &[LoadedRule], a: &account::Model, b: &account::Model) -> bool {
+        !locks(rules, a).is_disjoint(&locks(rules, b))
+    }
+
+    /// Whether a rule matches `b` for `a` (the check a transaction would make).
+    fn matches(rule: &LoadedRule, a: &account::Model, b: &account::Model) -> bool {
+        evaluate(rule, Record::Account(a), Record::Account(b)).is_some()
+    }
+
+    use DuplicateRecordType::Account;
+    use MatchOperator::{Exact, SameFirstCharacters, SameLastCharacters};
+
+    #[test]
+    fn records_that_match_under_any_operator_always_share_a_lock() {
+        let rules = [
+            rule(Account, Account, &[("name", "name", Exact, None, true)]),
+            rule(
+                Account,
+                Account,
+                &[("name", "name", SameFirstCharacters, Some(7), true)],
+            ),
+            rule(
+                Account,
+                Account,
+                &[("name", "name", SameLastCharacters, Some(4), true)],
+            ),
+        ];
+        let pairs = [
+            ("Contoso", "  CONTOSO "),
+            ("Contoso East", "Contoso West"),
+            ("Alpha Corp", "Beta Corp"),
+            ("Fabrikam", "Northwind"),
+        ];
+        for (a, b) in pairs {
+            let (a, b) = (account(a, None), account(b, None));
+            for rule in &rules {
+                if matches(rule, &a, &b) {
+                    assert!(
+                        collide(std::slice::from_ref(rule), &a, &b),
+                        "{} / {}",
+                        a.name,
+                        b.name
+                    );
+                }
+            }
+        }
+        // And records that match under no rule take different locks.
+        assert!(!collide(
+            &rules,
+            &account("Fabrikam", None),
+            &account("Northwind", None)
+        ));
+    }
+
+    #[test]
+    fn a_rule_of_several_conditions_locks_one_of_them_and_matching_records_share_it() {
+        let rules = [rule(
+            Account,
+            Account,
+            &[
+                ("website", "website", Exact, None, false),
+                ("name", "name", Exact, None, true),
+            ],
+        )];
+        // Same name, both websites blank (blanks match for a condition that does not ignore
+        // them): the rule matches, so the locks must meet.
+        let (a, b) = (account("Twin", None), account("twin", None));
+        assert!(matches(&rules[0], &a, &b));
+        assert!(collide(&rules, &a, &b));
+        // The condition that ignores blanks is the one locked: other names, other locks.
+        assert!(!collide(&rules, &a, &account("Other", None)));
+    }
+
+    #[test]
+    fn a_rule_comparing_two_different_fields_locks_each_side_on_its_own_field() {
+        // A new account whose name equals an existing account's website, and the reverse.
+        let rules = [rule(
+            Account,
+            Account,
+            &[("name", "website", Exact, None, true)],
+        )];
+        let checked = account("contoso.com", None);
+        let created = account("Someone", Some("https://www.contoso.com/"));
+        assert!(matches(&rules[0], &checked, &created));
+        let base: BTreeSet<i64> = lock_keys(&rules, &[Record::Account(&checked)], &[])
+            .into_iter()
+            .collect();
+        let matching: BTreeSet<i64> = lock_keys(&rules, &[], &[Record::Account(&created)])
+            .into_iter()
+            .collect();
+        assert!(!base.is_disjoint(&matching));
+    }
+
+    #[test]
+    fn lock_keys_are_sorted_and_never_repeated() {
+        let rules = [rule(
+            Account,
+            Account,
+            &[("name", "name", Exact, None, true)],
+        )];
+        let (a, b) = (account("Same", None), account("SAME", None));
+        let keys = lock_keys(
+            &rules,
+            &[Record::Account(&a), Record::Account(&b)],
+            &[Record::Account(&a), Record::Account(&b)],
+        );
+        assert_eq!(keys.len(), 1);
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+    }
+}

@@ -218,7 +218,7 @@ pub async fn reserve(
             });
         }
         let Some(row) = idempotency_key::Entity::find_by_id(pk.clone())
-            .one(&db.write)
+            .one(&db.read)
             .await?
         else {
             continue; // released or expired meanwhile: try again
@@ -274,7 +274,7 @@ async fn kept(db: &Db, row: &idempotency_key::Model) -> AppResult<Vec<(i32, Stor
         .filter(idempotency_result::Column::Operation.eq(row.operation.as_str()))
         .filter(idempotency_result::Column::Key.eq(row.key.as_str()))
         .order_by_asc(idempotency_result::Column::Position)
-        .all(&db.write)
+        .all(&db.read)
         .await?
         .into_iter()
         .map(|r| {
@@ -295,20 +295,34 @@ async fn delete_if_owned(db: &Db, row: &idempotency_key::Model) -> AppResult<()>
     Ok(())
 }
 
-/// Marks a held key's call as finished (a bulk call, after its last chunk).
+/// Ends a held key's bulk call. When a result is kept for each of its `positions`, the call
+/// is done (replayed from now on); otherwise some leads failed with the transaction they ran in
+/// (the database unavailable, say) and kept nothing: the key is left for the next call with it
+/// to take over at once and run just those.
 pub async fn finish(
     db: &Db,
     actor: &Actor,
     operation: &str,
     key: &str,
     owner: Uuid,
+    positions: usize,
 ) -> AppResult<()> {
+    use sea_orm::PaginatorTrait;
+    let kept = idempotency_result::Entity::find()
+        .filter(idempotency_result::Column::ActorId.eq(actor.user_id))
+        .filter(idempotency_result::Column::Operation.eq(operation))
+        .filter(idempotency_result::Column::Key.eq(key))
+        .count(&db.write)
+        .await?;
+    let done = kept as usize >= positions;
+    let heartbeat = match done {
+        true => crate::domain::now(),
+        // Long ago: the lease has run out.
+        false => DateTime::<Utc>::UNIX_EPOCH,
+    };
     idempotency_key::Entity::update_many()
-        .col_expr(idempotency_key::Column::Done, Expr::value(true))
-        .col_expr(
-            idempotency_key::Column::HeartbeatAt,
-            Expr::value(crate::domain::now()),
-        )
+        .col_expr(idempotency_key::Column::Done, Expr::value(done))
+        .col_expr(idempotency_key::Column::HeartbeatAt, Expr::value(heartbeat))
         .filter(idempotency_key::Column::ActorId.eq(actor.user_id))
         .filter(idempotency_key::Column::Operation.eq(operation))
         .filter(idempotency_key::Column::Key.eq(key))

@@ -269,7 +269,7 @@ impl Qualifier {
             return Err(error.clone());
         }
         if let (Some(key), Some(owner)) = (&key, owner) {
-            idempotency::finish(db, &actor, BULK, key, owner).await?;
+            idempotency::finish(db, &actor, BULK, key, owner, ids.len()).await?;
         }
         results
             .into_iter()
