@@ -126,6 +126,29 @@ pub struct Settings {
         global = true
     )]
     pub idempotency_lease_seconds: u64,
+
+    /// Most leads one qualification job may qualify.
+    #[arg(
+        long,
+        env = "LEADQ_MAX_JOB_LEADS",
+        default_value_t = 1_000_000,
+        global = true
+    )]
+    pub max_job_leads: usize,
+
+    /// How long a job chunk stays leased to the process running it; a chunk whose process died
+    /// is taken over by another after this, in seconds.
+    #[arg(
+        long,
+        env = "LEADQ_JOB_LEASE_SECONDS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub job_lease_seconds: u64,
+
+    /// Job chunks this process runs at once (default: 1 on SQLite, 2 on PostgreSQL).
+    #[arg(long, env = "LEADQ_JOB_WORKERS", global = true)]
+    pub job_workers: Option<usize>,
 }
 
 impl Settings {
@@ -150,6 +173,9 @@ impl Settings {
             qualify_queue_deadline_ms: 10_000,
             idempotency_ttl_seconds: 86_400,
             idempotency_lease_seconds: 30,
+            max_job_leads: 1_000_000,
+            job_lease_seconds: 60,
+            job_workers: None,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::graphql::schema;
 use crate::http::{self, HttpState};
 use crate::service;
 use crate::service::qualification::concurrency::QueueOptions;
+use crate::service::qualification::jobs::worker::WorkerOptions;
 use crate::service::qualification::{self, Qualifier};
 
 /// How long the development playground's token is valid.
@@ -58,6 +59,13 @@ pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
         settings.qualify_queue_capacity,
         Duration::from_millis(settings.qualify_queue_deadline_ms),
     );
+    let mut jobs = WorkerOptions::for_backend(
+        db.backend(),
+        Duration::from_secs(settings.job_lease_seconds),
+    );
+    if let Some(workers) = settings.job_workers {
+        jobs.workers = workers;
+    }
     Qualifier::start(
         db.clone(),
         qualification::Options {
@@ -65,6 +73,8 @@ pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
             idempotency_ttl: Duration::from_secs(settings.idempotency_ttl_seconds),
             idempotency_lease: Duration::from_secs(settings.idempotency_lease_seconds),
             queue,
+            max_job_leads: settings.max_job_leads,
+            jobs,
         },
     )
 }

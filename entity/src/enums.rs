@@ -146,3 +146,17 @@ text_enum!(
         SameLastCharacters = "SAME_LAST_CHARACTERS",
     }
 );
+text_enum!(
+    /// Where a qualification job is in its life.
+    JobState {
+        Queued = "QUEUED",
+        Running = "RUNNING",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
+        Canceled = "CANCELED",
+    }
+);
+text_enum!(
+    /// How the qualification of one lead of a bulk call or a job ended.
+    ItemOutcome { Qualified = "QUALIFIED", DuplicatesFound = "DUPLICATES_FOUND", Failed = "FAILED" }
+);

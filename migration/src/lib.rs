@@ -11,6 +11,7 @@ mod m20261123_000002_idempotency;
 mod m20261123_000003_duplicate_detection;
 mod m20261123_000004_covering_match_key_indexes;
 mod m20261130_000005_qualification_pipeline;
+mod m20261130_000006_qualification_jobs;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_duplicate_detection::Migration),
             Box::new(m20261123_000004_covering_match_key_indexes::Migration),
             Box::new(m20261130_000005_qualification_pipeline::Migration),
+            Box::new(m20261130_000006_qualification_jobs::Migration),
         ]
     }
 }

@@ -89,29 +89,10 @@ pub async fn find(db: &Db, id: Uuid) -> AppResult<Option<lead::Model>> {
     Ok(lead::Entity::find_by_id(id).one(&db.read).await?)
 }
 
-/// One page of a lead view.
-pub async fn list(
-    db: &Db,
-    actor: &Actor,
-    view: LeadView,
-    filter: LeadFilter,
-    order: LeadOrder,
-    page: PageRequest,
-) -> AppResult<Page<lead::Model>> {
+/// The leads a filter matches (states, owner, text), as a query condition.
+pub fn filter_condition(filter: &LeadFilter) -> Condition {
     let mut condition = Condition::all();
-    match view {
-        LeadView::MyOpenLeads => {
-            condition = condition
-                .add(lead::Column::State.eq(LeadState::Open))
-                .add(lead::Column::OwnerId.eq(actor.user_id));
-        }
-        LeadView::OpenLeads => condition = condition.add(lead::Column::State.eq(LeadState::Open)),
-        LeadView::ClosedLeads => {
-            condition = condition.add(lead::Column::State.ne(LeadState::Open));
-        }
-        LeadView::AllLeads => {}
-    }
-    if let Some(states) = filter.states {
+    if let Some(states) = filter.states.clone() {
         condition = condition.add(lead::Column::State.is_in(states));
     }
     if let Some(owner) = filter.owner_id {
@@ -134,6 +115,32 @@ pub async fn list(
             ],
         ));
     }
+    condition
+}
+
+/// One page of a lead view.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    view: LeadView,
+    filter: LeadFilter,
+    order: LeadOrder,
+    page: PageRequest,
+) -> AppResult<Page<lead::Model>> {
+    let mut condition = Condition::all();
+    match view {
+        LeadView::MyOpenLeads => {
+            condition = condition
+                .add(lead::Column::State.eq(LeadState::Open))
+                .add(lead::Column::OwnerId.eq(actor.user_id));
+        }
+        LeadView::OpenLeads => condition = condition.add(lead::Column::State.eq(LeadState::Open)),
+        LeadView::ClosedLeads => {
+            condition = condition.add(lead::Column::State.ne(LeadState::Open));
+        }
+        LeadView::AllLeads => {}
+    }
+    condition = condition.add(filter_condition(&filter));
 
     let total_count = lead::Entity::find()
         .filter(condition.clone())

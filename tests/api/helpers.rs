@@ -248,3 +248,74 @@ pub fn error_field(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error field in {body:#}"))
 }
+
+/// `count` open leads owned by `owner`, each with its own company ("`tag` Company i"), written
+/// straight to the database in one transaction (for tests that need thousands); their ids in
+/// creation order.
+pub async fn bulk_leads(db: &Db, owner: Uuid, count: usize, tag: &str) -> Vec<String> {
+    use entity::{LeadState, LeadStatusReason, ProcessStage, lead};
+    use sea_orm::Set;
+    let now = leadq::domain::now();
+    let leads: Vec<lead::Model> = (0..count)
+        .map(|i| lead::Model {
+            id: leadq::domain::new_id(),
+            topic: format!("{tag} lead {i}"),
+            first_name: None,
+            last_name: format!("{tag}Person{i}"),
+            job_title: None,
+            business_phone: None,
+            mobile_phone: None,
+            email: None,
+            company_name: Some(format!("{tag} Company {i}")),
+            website: None,
+            street1: None,
+            street2: None,
+            street3: None,
+            city: None,
+            state_or_province: None,
+            postal_code: None,
+            country_or_region: None,
+            description: None,
+            industry: None,
+            lead_source: None,
+            rating: None,
+            preferred_contact_method: None,
+            purchase_timeframe: None,
+            purchase_process: None,
+            budget_amount_cents: None,
+            decision_maker: None,
+            currency_code: None,
+            existing_account_id: None,
+            existing_contact_id: None,
+            owner_id: owner,
+            state: LeadState::Open,
+            status_reason: LeadStatusReason::New,
+            process_stage: ProcessStage::Qualify,
+            qualified_account_id: None,
+            qualified_contact_id: None,
+            qualifying_opportunity_id: None,
+            created_at: now,
+            modified_at: now,
+            qualified_at: None,
+        })
+        .collect();
+    let txn = db.begin_write().await.unwrap();
+    let rows: Vec<lead::ActiveModel> = leads
+        .iter()
+        .map(|l| {
+            let mut active: lead::ActiveModel = l.clone().into();
+            active.id = Set(l.id);
+            active
+        })
+        .collect();
+    service::insert_all(&txn, rows).await.unwrap();
+    let records: Vec<service::duplicates::Record<'_>> = leads
+        .iter()
+        .map(service::duplicates::Record::Lead)
+        .collect();
+    service::duplicates::insert_keys(&txn, &records)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    leads.iter().map(|l| l.id.to_string()).collect()
+}

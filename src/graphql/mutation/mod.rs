@@ -2,6 +2,7 @@
 //! argument and returns a `...Payload`.
 
 mod duplicates;
+mod jobs;
 mod leads;
 mod qualification;
 mod records;
@@ -16,4 +17,5 @@ pub struct MutationRoot(
     records::RecordMutation,
     qualification::QualificationMutation,
     duplicates::DuplicateRuleMutation,
+    jobs::JobMutation,
 );

@@ -1,5 +1,6 @@
 //! The query root, merged from one object per area.
 
+mod jobs;
 mod leads;
 mod qualification;
 mod records;
@@ -12,4 +13,5 @@ pub struct QueryRoot(
     leads::LeadQuery,
     records::RecordQuery,
     qualification::QualificationQuery,
+    jobs::JobQuery,
 );

@@ -22,6 +22,7 @@ pub enum DuplicatePolicy {
 
 /// How one lead of a bulk qualification ended.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ItemOutcome")]
 pub enum BulkOutcome {
     /// Qualified, with its records.
     Qualified,
@@ -109,62 +110,59 @@ pub struct QualifyLeadsPayload {
     pub failed_count: i32,
 }
 
+impl From<ItemResult> for QualifyLeadsResult {
+    fn from(item: ItemResult) -> Self {
+        match item {
+            ItemResult::Qualified(q) => {
+                let q = *q;
+                Self {
+                    lead_id: ID(q.lead.id.to_string()),
+                    outcome: BulkOutcome::Qualified,
+                    lead: Some(Lead(q.lead)),
+                    account: q.account.map(Account),
+                    contact: q.contact.map(Contact),
+                    opportunities: q.opportunities.into_iter().map(Opportunity).collect(),
+                    duplicates: None,
+                    error: None,
+                }
+            }
+            ItemResult::DuplicatesFound { lead, report } => Self {
+                lead_id: ID(lead.id.to_string()),
+                outcome: BulkOutcome::DuplicatesFound,
+                lead: Some(Lead(lead)),
+                account: None,
+                contact: None,
+                opportunities: Vec::new(),
+                duplicates: Some(report.into()),
+                error: None,
+            },
+            ItemResult::Failed {
+                lead_id,
+                code,
+                message,
+            } => Self {
+                lead_id: ID(lead_id.to_string()),
+                outcome: BulkOutcome::Failed,
+                lead: None,
+                account: None,
+                contact: None,
+                opportunities: Vec::new(),
+                duplicates: None,
+                error: Some(ItemError { code, message }),
+            },
+        }
+    }
+}
+
 impl From<Vec<ItemResult>> for QualifyLeadsPayload {
     fn from(items: Vec<ItemResult>) -> Self {
-        let mut payload = Self {
-            results: Vec::with_capacity(items.len()),
-            qualified_count: 0,
-            duplicates_found_count: 0,
-            failed_count: 0,
-        };
-        for item in items {
-            payload.results.push(match item {
-                ItemResult::Qualified(q) => {
-                    let q = *q;
-                    payload.qualified_count += 1;
-                    QualifyLeadsResult {
-                        lead_id: ID(q.lead.id.to_string()),
-                        outcome: BulkOutcome::Qualified,
-                        lead: Some(Lead(q.lead)),
-                        account: q.account.map(Account),
-                        contact: q.contact.map(Contact),
-                        opportunities: q.opportunities.into_iter().map(Opportunity).collect(),
-                        duplicates: None,
-                        error: None,
-                    }
-                }
-                ItemResult::DuplicatesFound { lead, report } => {
-                    payload.duplicates_found_count += 1;
-                    QualifyLeadsResult {
-                        lead_id: ID(lead.id.to_string()),
-                        outcome: BulkOutcome::DuplicatesFound,
-                        lead: Some(Lead(lead)),
-                        account: None,
-                        contact: None,
-                        opportunities: Vec::new(),
-                        duplicates: Some(report.into()),
-                        error: None,
-                    }
-                }
-                ItemResult::Failed {
-                    lead_id,
-                    code,
-                    message,
-                } => {
-                    payload.failed_count += 1;
-                    QualifyLeadsResult {
-                        lead_id: ID(lead_id.to_string()),
-                        outcome: BulkOutcome::Failed,
-                        lead: None,
-                        account: None,
-                        contact: None,
-                        opportunities: Vec::new(),
-                        duplicates: None,
-                        error: Some(ItemError { code, message }),
-                    }
-                }
-            });
+        let results: Vec<QualifyLeadsResult> = items.into_iter().map(Into::into).collect();
+        let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count() as i32;
+        Self {
+            qualified_count: count(BulkOutcome::Qualified),
+            duplicates_found_count: count(BulkOutcome::DuplicatesFound),
+            failed_count: count(BulkOutcome::Failed),
+            results,
         }
-        payload
     }
 }

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod duplicates;
 pub mod enums;
 pub mod inputs;
+pub mod jobs;
 pub mod qualification;
 pub mod records;
 pub mod scalars;

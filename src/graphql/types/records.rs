@@ -54,7 +54,10 @@ fn money(cents: Option<i64>) -> Option<Decimal> {
     cents.map(|c| Decimal(format_cents(c)))
 }
 
-async fn user_of(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> async_graphql::Result<Option<User>> {
+pub(crate) async fn user_of(
+    ctx: &Context<'_>,
+    id: Option<uuid::Uuid>,
+) -> async_graphql::Result<Option<User>> {
     let Some(id) = id else { return Ok(None) };
     Ok(crate::graphql::loaders(ctx)?
         .load_one(UserId(id))

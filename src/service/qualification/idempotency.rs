@@ -21,26 +21,25 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::{account, contact, idempotency_key, idempotency_result, lead, opportunity};
+use entity::{idempotency_key, idempotency_result};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::pipeline::Item;
+use super::pipeline::{Item, Keep};
+use super::results::StoredItem;
 use crate::auth::Actor;
 use crate::db::Db;
-use crate::domain::qualification::{ItemResult, Outcome, Qualified, Warning};
+use crate::domain::qualification::Outcome;
 use crate::error::{AppError, AppResult};
-use crate::service::duplicates::{DuplicateReport, Match, MatchedRule};
-use crate::service::{by_ids, insert_all};
+use crate::service::insert_all;
 
 /// How long a call waits for another holding the same key before answering `SERVER_BUSY`.
 const MAX_WAIT: Duration = Duration::from_secs(120);
 
-/// Where a run keeps one item's result.
+/// Where a keyed call keeps one item's result.
 #[derive(Debug, Clone)]
-pub struct Keep {
+pub struct Keyed {
     pub actor_id: Uuid,
     pub operation: &'static str,
     pub key: String,
@@ -52,62 +51,8 @@ pub struct Keep {
     pub every_outcome: bool,
 }
 
-/// One result as kept: ids, not records (they are read again on replay).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum StoredItem {
-    Qualified {
-        lead_id: Uuid,
-        account_id: Option<Uuid>,
-        contact_id: Option<Uuid>,
-        opportunity_ids: Vec<Uuid>,
-        warnings: Vec<Warning>,
-    },
-    DuplicatesFound {
-        lead_id: Uuid,
-        accounts: Vec<(Uuid, Vec<MatchedRule>)>,
-        contacts: Vec<(Uuid, Vec<MatchedRule>)>,
-    },
-    Failed {
-        lead_id: Uuid,
-        code: String,
-        message: String,
-    },
-}
-
-impl StoredItem {
-    fn of(lead_id: Uuid, result: &AppResult<Outcome>) -> Self {
-        match result {
-            Ok(Outcome::Qualified(q)) => Self::Qualified {
-                lead_id: q.lead.id,
-                account_id: q.account.as_ref().map(|a| a.id),
-                contact_id: q.contact.as_ref().map(|c| c.id),
-                opportunity_ids: q.opportunities.iter().map(|o| o.id).collect(),
-                warnings: q.warnings.clone(),
-            },
-            Ok(Outcome::DuplicatesFound { lead, report }) => Self::DuplicatesFound {
-                lead_id: lead.id,
-                accounts: report
-                    .accounts
-                    .iter()
-                    .map(|m| (m.record.id, m.rules.clone()))
-                    .collect(),
-                contacts: report
-                    .contacts
-                    .iter()
-                    .map(|m| (m.record.id, m.rules.clone()))
-                    .collect(),
-            },
-            Err(error) => Self::Failed {
-                lead_id,
-                code: error.code().to_owned(),
-                message: error.message(),
-            },
-        }
-    }
-}
-
-/// Keeps the results of a run's items that carry a [`Keep`], and renews (and checks) their
-/// runs' reservations, inside the run's transaction.
+/// Keeps the results of a run's items kept under an idempotency key, and renews (and checks)
+/// their calls' reservations, inside the run's transaction.
 pub async fn keep(
     conn: &impl ConnectionTrait,
     items: &[Item],
@@ -117,12 +62,15 @@ pub async fn keep(
     let mut rows = Vec::new();
     let mut reservations: HashMap<(Uuid, &'static str, &str, Uuid), bool> = HashMap::new();
     for (item, result) in items.iter().zip(results) {
-        let Some(keep) = &item.keep else { continue };
+        let Some(Keep::Key(keep)) = &item.keep else {
+            continue;
+        };
         let qualified = matches!(result, Ok(Outcome::Qualified(_)));
         // A single call is done when it qualified; a bulk call when all its chunks ran.
         let done = reservations
             .entry((keep.actor_id, keep.operation, keep.key.as_str(), keep.owner))
             .or_insert(false);
+        // (The renewal also fences a call that was taken over: see the module documentation.)
         *done |= qualified && !keep.every_outcome;
         if !(qualified || keep.every_outcome) {
             continue;
@@ -362,107 +310,4 @@ pub async fn delete_expired(db: &Db) -> AppResult<u64> {
         .rows_affected;
     txn.commit().await?;
     Ok(deleted)
-}
-
-/// Kept results as a client sees them again: the records as they are now (nothing runs).
-pub async fn replay(db: &Db, items: Vec<StoredItem>) -> AppResult<Vec<ItemResult>> {
-    let conn = &db.read;
-    let (mut lead_ids, mut account_ids, mut contact_ids, mut opportunity_ids) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for item in &items {
-        match item {
-            StoredItem::Qualified {
-                lead_id,
-                account_id,
-                contact_id,
-                opportunity_ids: opportunities,
-                ..
-            } => {
-                lead_ids.push(*lead_id);
-                account_ids.extend(*account_id);
-                contact_ids.extend(*contact_id);
-                opportunity_ids.extend(opportunities.iter().copied());
-            }
-            StoredItem::DuplicatesFound {
-                lead_id,
-                accounts,
-                contacts,
-            } => {
-                lead_ids.push(*lead_id);
-                account_ids.extend(accounts.iter().map(|(id, _)| *id));
-                contact_ids.extend(contacts.iter().map(|(id, _)| *id));
-            }
-            StoredItem::Failed { .. } => {}
-        }
-    }
-    let leads = by_ids::<lead::Entity>(conn, lead_ids).await?;
-    let accounts = by_ids::<account::Entity>(conn, account_ids).await?;
-    let contacts = by_ids::<contact::Entity>(conn, contact_ids).await?;
-    let opportunities = by_ids::<opportunity::Entity>(conn, opportunity_ids).await?;
-    let gone = |lead_id: Uuid| {
-        ItemResult::from_outcome(lead_id, Err(AppError::not_found("lead", lead_id)))
-    };
-    Ok(items
-        .into_iter()
-        .map(|item| match item {
-            StoredItem::Qualified {
-                lead_id,
-                account_id,
-                contact_id,
-                opportunity_ids,
-                warnings,
-            } => match leads.get(&lead_id) {
-                None => gone(lead_id),
-                Some(lead) => ItemResult::Qualified(Box::new(Qualified {
-                    lead: lead.clone(),
-                    account: account_id.and_then(|id| accounts.get(&id).cloned()),
-                    contact: contact_id.and_then(|id| contacts.get(&id).cloned()),
-                    opportunities: opportunity_ids
-                        .iter()
-                        .filter_map(|id| opportunities.get(id).cloned())
-                        .collect(),
-                    warnings,
-                })),
-            },
-            StoredItem::DuplicatesFound {
-                lead_id,
-                accounts: matched_accounts,
-                contacts: matched_contacts,
-            } => match leads.get(&lead_id) {
-                None => gone(lead_id),
-                Some(lead) => ItemResult::DuplicatesFound {
-                    lead: lead.clone(),
-                    report: DuplicateReport {
-                        accounts: matched_accounts
-                            .into_iter()
-                            .filter_map(|(id, rules)| {
-                                Some(Match {
-                                    record: accounts.get(&id)?.clone(),
-                                    rules,
-                                })
-                            })
-                            .collect(),
-                        contacts: matched_contacts
-                            .into_iter()
-                            .filter_map(|(id, rules)| {
-                                Some(Match {
-                                    record: contacts.get(&id)?.clone(),
-                                    rules,
-                                })
-                            })
-                            .collect(),
-                    },
-                },
-            },
-            StoredItem::Failed {
-                lead_id,
-                code,
-                message,
-            } => ItemResult::Failed {
-                lead_id,
-                code,
-                message,
-            },
-        })
-        .collect())
 }

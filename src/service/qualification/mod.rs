@@ -7,25 +7,36 @@
 //!   build → store, one transaction per run, retried on halves when a run fails as a whole;
 //! - [`load`]: the reads, with the configuration cached per process and versioned in the
 //!   database; [`store`]: the multi-row writes;
-//! - [`idempotency`]: keys reserved when a call starts, results kept with the work, replays;
+//! - [`idempotency`]: keys reserved when a call starts, results kept with the work;
+//! - [`results`]: kept results and their replay; [`jobs`]: qualification jobs run in the
+//!   background by any server process;
 //! - [`concurrency`]: how runs share the database, per engine (the queue of single calls);
 //! - [`preview`]: the pipeline without the writes.
 
 pub mod concurrency;
 pub mod idempotency;
+pub mod jobs;
 pub mod load;
 pub mod pipeline;
 pub mod preview;
+pub mod results;
 pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use entity::{ItemOutcome, qualification_job as job};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
 use self::concurrency::{Queue, QueueOptions};
-use self::idempotency::{Keep, Reservation, StoredItem};
+use self::idempotency::{Keyed, Reservation};
+use self::jobs::JobRequest;
+use self::jobs::worker::WorkerOptions;
 use self::load::ConfigCache;
-use self::pipeline::{Item, Pipeline};
+use self::pipeline::{Item, Keep, Pipeline};
 pub use self::preview::Preview;
+use self::results::StoredItem;
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::qualification::{
@@ -33,6 +44,7 @@ use crate::domain::qualification::{
 };
 use crate::domain::summary::{LeadSummarizer, TemplateSummarizer};
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{Page, PageRequest};
 
 /// Leads qualified per transaction by a bulk call: large enough that statements are few, small
 /// enough that a concurrent single qualification never waits long for SQLite's writer.
@@ -53,6 +65,10 @@ pub struct Options {
     pub idempotency_lease: Duration,
     /// The queue of single qualifications.
     pub queue: QueueOptions,
+    /// Most leads one qualification job may qualify.
+    pub max_job_leads: usize,
+    /// How this process works on jobs.
+    pub jobs: WorkerOptions,
 }
 
 /// The qualification use cases, with what they share (the pipeline, the configuration cache,
@@ -62,6 +78,8 @@ pub struct Qualifier {
     pipeline: Pipeline,
     queue: Queue,
     options: Options,
+    /// Wakes this process's job workers when it starts a job.
+    job_started: Arc<Notify>,
 }
 
 impl Qualifier {
@@ -83,10 +101,13 @@ impl Qualifier {
             pipeline.db.clone(),
             options.idempotency_ttl,
         ));
+        let job_started = Arc::new(Notify::new());
+        jobs::worker::start(pipeline.clone(), options.jobs, job_started.clone());
         Self {
             pipeline,
             queue,
             options,
+            job_started,
         }
     }
 
@@ -134,14 +155,14 @@ impl Qualifier {
             }
         };
         let keep = match (&key, owner) {
-            (Some(key), Some(owner)) => Some(Keep {
+            (Some(key), Some(owner)) => Some(Keep::Key(Keyed {
                 actor_id: actor.user_id,
                 operation: SINGLE,
                 key: key.clone(),
                 owner,
                 position: 0,
                 every_outcome: false,
-            }),
+            })),
             _ => None,
         };
         let result = self
@@ -210,7 +231,7 @@ impl Qualifier {
             let (positions, stored): (Vec<i32>, Vec<StoredItem>) = kept.into_iter().unzip();
             for (position, item) in positions
                 .into_iter()
-                .zip(idempotency::replay(db, stored).await?)
+                .zip(results::replay(db, stored).await?)
             {
                 if let Some(slot) = usize::try_from(position)
                     .ok()
@@ -237,14 +258,14 @@ impl Qualifier {
                     request: request.for_lead(ids[p]),
                     policy: request.duplicate_policy,
                     keep: match (&key, owner) {
-                        (Some(key), Some(owner)) => Some(Keep {
+                        (Some(key), Some(owner)) => Some(Keep::Key(Keyed {
                             actor_id: actor.user_id,
                             operation: BULK,
                             key: key.clone(),
                             owner,
                             position: i32::try_from(p).unwrap_or(i32::MAX),
                             every_outcome: true,
-                        }),
+                        })),
                         _ => None,
                     },
                 })
@@ -277,6 +298,45 @@ impl Qualifier {
             .collect()
     }
 
+    /// Starts a qualification job (`startQualificationJob`): stored at once, run in the
+    /// background by this or any other server process.
+    pub async fn start_job(&self, actor: &Actor, request: JobRequest) -> AppResult<job::Model> {
+        let job = jobs::start(
+            &self.pipeline.db,
+            actor,
+            request,
+            self.options.max_job_leads,
+        )
+        .await?;
+        self.job_started.notify_waiters();
+        Ok(job)
+    }
+
+    /// A job the caller may see (`qualificationJob`).
+    pub async fn job(&self, actor: &Actor, id: Uuid) -> AppResult<job::Model> {
+        jobs::get(&self.pipeline.db.read, actor, id).await
+    }
+
+    /// The jobs the caller may see, newest first (`qualificationJobs`).
+    pub async fn jobs(&self, actor: &Actor, page: PageRequest) -> AppResult<Page<job::Model>> {
+        jobs::list(&self.pipeline.db, actor, page).await
+    }
+
+    /// One page of a job's per-lead results, in input order (`QualificationJob.results`).
+    pub async fn job_results(
+        &self,
+        job: &job::Model,
+        outcome: Option<ItemOutcome>,
+        page: PageRequest,
+    ) -> AppResult<Page<ItemResult>> {
+        jobs::results(&self.pipeline.db, job, outcome, page).await
+    }
+
+    /// Cancels a job (`cancelQualificationJob`): the chunk in flight finishes, no other starts.
+    pub async fn cancel_job(&self, actor: &Actor, id: Uuid) -> AppResult<job::Model> {
+        jobs::cancel(&self.pipeline.db, actor, id).await
+    }
+
     /// What qualifying would do (`previewQualification`); writes nothing.
     pub async fn preview(&self, actor: &Actor, request: QualifyRequest) -> AppResult<Preview> {
         preview::preview(&self.pipeline, actor, request).await
@@ -286,7 +346,7 @@ impl Qualifier {
 /// A kept single qualification, as a client sees it again.
 async fn replay_single(db: &Db, kept: Vec<(i32, StoredItem)>) -> AppResult<Outcome> {
     let stored: Vec<StoredItem> = kept.into_iter().map(|(_, item)| item).collect();
-    match idempotency::replay(db, stored).await?.pop() {
+    match results::replay(db, stored).await?.pop() {
         Some(ItemResult::Qualified(q)) => Ok(Outcome::Qualified(*q)),
         Some(ItemResult::DuplicatesFound { lead, report }) => {
             Ok(Outcome::DuplicatesFound { lead, report })

@@ -27,7 +27,8 @@ use chrono::{DateTime, Utc};
 use entity::{account, contact, lead};
 use uuid::Uuid;
 
-use super::idempotency::{self, Keep};
+use super::idempotency::{self, Keyed};
+use super::jobs::{self, JobItem};
 use super::load::{self, Config, ConfigCache};
 use super::store;
 use crate::auth::Actor;
@@ -41,6 +42,15 @@ use crate::domain::summary::LeadSummarizer;
 use crate::error::{AppError, AppResult};
 use crate::service::access::ensure_can_work;
 use crate::service::duplicates::{self, DuplicateReport, Match, Pending, Record};
+
+/// Where a run keeps an item's result, in the transaction that qualifies it.
+#[derive(Debug, Clone)]
+pub enum Keep {
+    /// Under an idempotency key (`qualifyLead`, `qualifyLeads`).
+    Key(Keyed),
+    /// As the result of one lead of a qualification job.
+    Job(JobItem),
+}
 
 /// One qualification of a run.
 #[derive(Debug, Clone)]
@@ -157,6 +167,7 @@ impl Pipeline {
             }
             store::store(&txn, &writes, now).await?;
             idempotency::keep(&txn, items, &results, now).await?;
+            jobs::keep(&txn, items, &results, now).await?;
             Ok::<_, AppError>(results)
         }
         .await;

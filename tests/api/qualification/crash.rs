@@ -6,8 +6,7 @@
 use std::time::{Duration, Instant};
 
 use entity::{LeadState, account, lead};
-use leadq::auth::{Actor, TokenKeys};
-use leadq::domain::records::LeadChanges;
+use leadq::auth::TokenKeys;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -39,28 +38,7 @@ async fn qualify_all(
 /// An application on a fresh database with [`LEADS`] open leads, their ids, and a token.
 async fn leads_to_qualify() -> (TestApp, Vec<String>, String) {
     let app = spawn_app_with(|s| s.jwt_secret = Some(SECRET.to_owned())).await;
-    let admin = Actor {
-        user_id: app.admin_id,
-        name: "Test Administrator".into(),
-        roles: vec![entity::Role::SystemAdministrator],
-    };
-    let mut ids = Vec::with_capacity(LEADS);
-    for i in 0..LEADS {
-        let changes = LeadChanges {
-            topic: Some(Some(format!("Crash test {i}"))),
-            last_name: Some(Some(format!("Person{i}"))),
-            company_name: Some(Some(format!("Crash Company {i}"))),
-            ..Default::default()
-        };
-        ids.push(
-            leadq::service::leads::create(&app.db, &admin, changes, None)
-                .await
-                .unwrap()
-                .lead
-                .id
-                .to_string(),
-        );
-    }
+    let ids = crate::helpers::bulk_leads(&app.db, app.admin_id, LEADS, "Crash").await;
     let token = TokenKeys::new(SECRET.as_bytes(), None, None)
         .mint(app.admin_id, chrono::Duration::hours(1))
         .unwrap();

@@ -202,6 +202,7 @@ mod concurrency;
 mod crash;
 mod defaults;
 mod idempotency;
+mod jobs;
 mod opportunities;
 mod outage;
 mod preview;
