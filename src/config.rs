@@ -149,6 +149,24 @@ pub struct Settings {
     /// Job chunks this process runs at once (default: 1 on SQLite, 2 on PostgreSQL).
     #[arg(long, env = "LEADQ_JOB_WORKERS", global = true)]
     pub job_workers: Option<usize>,
+
+    /// Most subscriptions one user may hold at once (on this server process).
+    #[arg(
+        long,
+        env = "LEADQ_MAX_SUBSCRIPTIONS_PER_USER",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_subscriptions_per_user: usize,
+
+    /// Most subscriptions this server process holds at once.
+    #[arg(
+        long,
+        env = "LEADQ_MAX_SUBSCRIPTIONS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub max_subscriptions: usize,
 }
 
 impl Settings {
@@ -176,6 +194,8 @@ impl Settings {
             max_job_leads: 1_000_000,
             job_lease_seconds: 60,
             job_workers: None,
+            max_subscriptions_per_user: 10,
+            max_subscriptions: 1_000,
         }
     }
 

@@ -74,7 +74,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed => {
             telemetry::init("warn");
             let db = startup::connect_and_migrate(&cli.settings).await?;
-            let qualifier = startup::qualifier(&db, &cli.settings);
+            let events = startup::events(&db, &cli.settings).await?;
+            let qualifier = startup::qualifier(&db, &cli.settings, events);
             let summary = leadq::seed::seed(&qualifier)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message()))?;

@@ -17,6 +17,7 @@ use crate::db::{self, Db};
 use crate::graphql::schema;
 use crate::http::{self, HttpState};
 use crate::service;
+use crate::service::events::{EventOptions, Events};
 use crate::service::qualification::concurrency::QueueOptions;
 use crate::service::qualification::jobs::worker::WorkerOptions;
 use crate::service::qualification::{self, Qualifier};
@@ -50,9 +51,24 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The lead event bus, as the settings configure it (on PostgreSQL it starts listening: call it
+/// inside the Tokio runtime).
+pub async fn events(db: &Db, settings: &Settings) -> anyhow::Result<Events> {
+    Events::start(
+        db,
+        EventOptions {
+            max_per_user: settings.max_subscriptions_per_user,
+            max_per_process: settings.max_subscriptions,
+            buffer: 1_024,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the lead event bus: {}", e.message()))
+}
+
 /// The qualification use cases with their queue, as the settings configure them (starts
 /// background tasks: call it inside the Tokio runtime).
-pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
+pub fn qualifier(db: &Db, settings: &Settings, events: Events) -> Qualifier {
     let queue = QueueOptions::for_backend(
         db.backend(),
         settings.db_pool_size,
@@ -76,6 +92,7 @@ pub fn qualifier(db: &Db, settings: &Settings) -> Qualifier {
             max_job_leads: settings.max_job_leads,
             jobs,
         },
+        events,
     )
 }
 
@@ -124,7 +141,7 @@ impl Application {
             None
         };
 
-        let qualifier = qualifier(&db, &settings);
+        let qualifier = qualifier(&db, &settings, events(&db, &settings).await?);
         let graphiql = settings.graphiql_enabled();
         let state = Arc::new(HttpState {
             schema: schema::build(

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod contacts;
 pub mod duplicate_rules;
 pub mod duplicates;
+pub mod events;
 pub mod leads;
 pub mod notes;
 pub mod opportunities;

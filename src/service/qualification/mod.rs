@@ -44,6 +44,7 @@ use crate::domain::qualification::{
 };
 use crate::domain::summary::{LeadSummarizer, TemplateSummarizer};
 use crate::error::{AppError, AppResult};
+use crate::service::events::Events;
 use crate::service::paging::{Page, PageRequest};
 
 /// Leads qualified per transaction by a bulk call: large enough that statements are few, small
@@ -83,18 +84,24 @@ pub struct Qualifier {
 }
 
 impl Qualifier {
-    /// Starts the queue's workers and the periodic deletion of expired idempotency keys, on
-    /// the current Tokio runtime.
-    pub fn start(db: Db, options: Options) -> Self {
-        Self::start_with(db, options, Arc::new(TemplateSummarizer))
+    /// Starts the queue's workers, this process's job workers and the periodic deletion of
+    /// expired idempotency keys, on the current Tokio runtime.
+    pub fn start(db: Db, options: Options, events: Events) -> Self {
+        Self::start_with(db, options, events, Arc::new(TemplateSummarizer))
     }
 
     /// [`Qualifier::start`] with another lead summarizer.
-    pub fn start_with(db: Db, options: Options, summarizer: Arc<dyn LeadSummarizer>) -> Self {
+    pub fn start_with(
+        db: Db,
+        options: Options,
+        events: Events,
+        summarizer: Arc<dyn LeadSummarizer>,
+    ) -> Self {
         let pipeline = Pipeline {
             db,
             config: ConfigCache::default(),
             summarizer,
+            events,
         };
         let queue = Queue::start(pipeline.clone(), options.queue);
         tokio::spawn(delete_expired_keys(
@@ -114,6 +121,11 @@ impl Qualifier {
     /// The database.
     pub fn db(&self) -> &Db {
         &self.pipeline.db
+    }
+
+    /// The lead event bus.
+    pub fn events(&self) -> &Events {
+        &self.pipeline.events
     }
 
     /// Qualifies one lead (`qualifyLead`). With an idempotency key, a finished qualification

@@ -42,6 +42,7 @@ use crate::domain::summary::LeadSummarizer;
 use crate::error::{AppError, AppResult};
 use crate::service::access::ensure_can_work;
 use crate::service::duplicates::{self, DuplicateReport, Match, Pending, Record};
+use crate::service::events::{Events, LeadEvent, LeadEventKind};
 
 /// Where a run keeps an item's result, in the transaction that qualifies it.
 #[derive(Debug, Clone)]
@@ -104,6 +105,8 @@ pub struct Pipeline {
     pub db: Db,
     pub config: ConfigCache,
     pub summarizer: Arc<dyn LeadSummarizer>,
+    /// Where QUALIFIED lead events go once a run committed.
+    pub events: Events,
 }
 
 /// Why a run's transaction wrote nothing.
@@ -174,6 +177,19 @@ impl Pipeline {
         match result {
             Ok(results) => {
                 txn.commit().await.map_err(whole)?;
+                let qualified = items
+                    .iter()
+                    .zip(&results)
+                    .filter_map(|(item, result)| match result {
+                        Ok(Outcome::Qualified(q)) => Some(LeadEvent::new(
+                            LeadEventKind::Qualified,
+                            &q.lead,
+                            Some(&item.actor),
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                self.events.publish(qualified).await;
                 Ok(results)
             }
             Err(error) => {
