@@ -1,0 +1,147 @@
+//! Lead-qualification benchmark (issue #7): bulk throughput against a raw-SQL baseline, latency
+//! of single qualifications under concurrency, and how the duplicate check scales with the number
+//! of accounts and contacts.
+//!
+//! Run on demand, never part of the test suite (`harness = false`):
+//!
+//! ```text
+//! cargo bench --bench qualification
+//! cargo bench --bench qualification -- --leads 100000 --scenarios bulk,baseline
+//! cargo bench --bench qualification -- --database-url postgres://postgres@127.0.0.1:5432/test
+//! ```
+//!
+//! Flags: `--database-url URL` (PostgreSQL; default: SQLite files in a temporary directory),
+//! `--leads N` (10,000), `--scenarios bulk,baseline,concurrent,dedup` (all), `--clients 32,64`,
+//! `--seconds S` (10), `--dedup-sizes 1000,100000,1000000`, `--dedup-samples K` (300),
+//! `--baseline-chunk L` (1: leads per baseline transaction; the issue's baseline is one lead
+//! per transaction, `--baseline-chunk 250` compares with leadq's chunked transactions).
+//!
+//! Every scenario gets its own fresh database (an SQLite file, or a `bench_<uuid>` schema dropped
+//! at the end), seeded with raw multi-row SQL (`UNNEST` arrays on PostgreSQL, match-key indexes
+//! dropped during the load and rebuilt from their own definitions), never through the API. On
+//! PostgreSQL the seeded tables are then `VACUUM ANALYZE`d, the state autovacuum soon reaches.
+//!
+//! - **bulk**: N open leads qualified through `qualifyLeads` over HTTP, in batches of 10,000, by
+//!   the real release server binary started as a child process; leads/s, and the server's RSS
+//!   after each batch and at its peak.
+//! - **baseline**: the same writes done with raw SQL (sqlx, no leadq service code) in the same
+//!   run on the same kind of database: read the leads 500 at a time, then per lead one
+//!   transaction with the default duplicate lookups, the account, contact, opportunity, their
+//!   match keys, the four audit rows, the account's primary contact and the guarded lead update
+//!   (the row counts of both scenarios are printed: they must agree). Bulk is judged by its
+//!   ratio to this, because absolute times on a shared 2-core machine are noisy.
+//! - **concurrent**: C clients (32, 64) each qualifying single leads with `qualifyLead` for a fixed
+//!   time; qualifications/s, p50/p95/p99 latency and errors (a response is a success only if it is
+//!   HTTP 200 with no `errors`).
+//! - **dedup**: in-process, the duplicate check one qualification runs (`account_matches` +
+//!   `contact_matches` for the candidates a lead maps to) with 1,000 to 1,000,000 accounts and
+//!   contacts in the database; p50/p99 per size and their ratio largest/smallest. One check in ten
+//!   shares a company name or an e-mail with an existing record, so the "found" path runs too.
+//!
+//! Output: progress on stderr; a table (figure, value, goal, pass/miss) on stdout and, last, one
+//! line of JSON with every figure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::common::stamp;
+use crate::options::{Scenario, USAGE, parse_options};
+use crate::rawdb::Databases;
+
+macro_rules! progress {
+    ($($arg:tt)*) => { eprintln!("{} {}", $crate::common::stamp(), format_args!($($arg)*)) };
+}
+
+mod common;
+mod options;
+mod rawdb;
+mod report;
+mod scenarios;
+mod server;
+
+async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
+    let started = Instant::now();
+    let kind = dbs.kind();
+    progress!(
+        "leadq qualification benchmark on {} ({} leads, {} cores)",
+        kind.name(),
+        options.leads,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut results: BTreeMap<&'static str, Value> = BTreeMap::new();
+    if options.runs(Scenario::Bulk) {
+        results.insert("bulk", scenarios::bulk::run(&dbs, &options).await?);
+    }
+    if options.runs(Scenario::Baseline) {
+        results.insert("baseline", scenarios::baseline::run(&dbs, &options).await?);
+    }
+    if options.runs(Scenario::Concurrent) {
+        results.insert(
+            "concurrent",
+            Value::Array(scenarios::concurrent::run(&dbs, &options).await?),
+        );
+    }
+    if options.runs(Scenario::Dedup) {
+        results.insert(
+            "dedup",
+            Value::Array(scenarios::dedup::run(&dbs, &options).await?),
+        );
+    }
+    let (lines, json) = report::report(kind, &options, &results, started.elapsed());
+    println!();
+    println!(
+        "leadq qualification benchmark: {} ({} s)",
+        kind.name(),
+        started.elapsed().as_secs()
+    );
+    report::print_table(&lines);
+    println!("{json}");
+    Ok(())
+}
+
+fn main() {
+    let options = match parse_options(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) if message.is_empty() => {
+            println!("{USAGE}");
+            return;
+        }
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let _ = stamp();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let code = runtime.block_on(async {
+        let dbs = Arc::new(Databases {
+            base: options.database_url.clone(),
+            schemas: Mutex::new(Vec::new()),
+        });
+        // In a task, so a panic still reaches the cleanup below (the server is killed by its
+        // Drop as the task unwinds).
+        let outcome = tokio::spawn(run(options, dbs.clone())).await;
+        dbs.drop_all().await;
+        match outcome {
+            Ok(Ok(())) => 0,
+            Ok(Err(err)) => {
+                eprintln!("benchmark failed: {err:#}");
+                1
+            }
+            Err(err) => {
+                eprintln!("benchmark panicked: {err}");
+                101
+            }
+        }
+    });
+    std::process::exit(code);
+}

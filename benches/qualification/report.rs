@@ -1,0 +1,363 @@
+//! The report: goals, the table (figure, value, goal, pass/miss) and the JSON line.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::round;
+use crate::options::Options;
+use crate::rawdb::Kind;
+
+pub const GOAL_BULK_LEADS_PER_S: f64 = 5_000.0;
+pub const GOAL_BULK_VS_BASELINE: f64 = 0.5;
+pub const GOAL_P99_MS: f64 = 10.0;
+pub const GOAL_P99_CLIENTS: usize = 32;
+pub const GOAL_DEDUP_RATIO: f64 = 2.0;
+pub const GOAL_RSS_RATIO: f64 = 1.3;
+pub const GOAL_RSS_BATCHES: usize = 10;
+
+pub struct Line {
+    pub scenario: String,
+    pub figure: String,
+    pub value: String,
+    pub goal: String,
+    pub result: String,
+}
+
+pub fn verdict(pass: Option<bool>) -> String {
+    match pass {
+        Some(true) => "pass".to_owned(),
+        Some(false) => "MISS".to_owned(),
+        None => "n/a".to_owned(),
+    }
+}
+
+pub fn line(scenario: &str, figure: &str, value: String) -> Line {
+    Line {
+        scenario: scenario.to_owned(),
+        figure: figure.to_owned(),
+        value,
+        goal: String::new(),
+        result: String::new(),
+    }
+}
+
+/// Adds a goal line and its JSON entry.
+pub fn goal(
+    lines: &mut Vec<Line>,
+    goals: &mut serde_json::Map<String, Value>,
+    (scenario, figure, key): (&str, &str, &str),
+    value: Option<f64>,
+    (text, pass): (&str, Option<bool>),
+    shown: String,
+) {
+    lines.push(Line {
+        scenario: scenario.to_owned(),
+        figure: figure.to_owned(),
+        value: shown,
+        goal: text.to_owned(),
+        result: verdict(pass),
+    });
+    goals.insert(
+        key.to_owned(),
+        json!({ "value": value.map(|v| round(v, 3)), "goal": text, "pass": pass }),
+    );
+}
+
+pub fn report(
+    kind: Kind,
+    options: &Options,
+    results: &BTreeMap<&'static str, Value>,
+    elapsed: Duration,
+) -> (Vec<Line>, Value) {
+    let mut lines = Vec::new();
+    let mut goals = serde_json::Map::new();
+    let num = |v: &Value, k: &str| v[k].as_f64();
+
+    let bulk = results.get("bulk");
+    let baseline = results.get("baseline");
+    let ratio = match (bulk, baseline) {
+        (Some(b), Some(r)) => match (num(b, "leads_per_s"), num(r, "leads_per_s")) {
+            (Some(b), Some(r)) if r > 0.0 => Some(b / r),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(b) = bulk {
+        let lps = num(b, "leads_per_s");
+        lines.push(line("bulk", "leads", format!("{}", b["leads"])));
+        lines.push(line(
+            "bulk",
+            "seconds",
+            format!("{:.2}", num(b, "seconds").unwrap_or(0.0)),
+        ));
+        let sqlite = kind == Kind::Sqlite;
+        goal(
+            &mut lines,
+            &mut goals,
+            ("bulk", "leads/s", "bulk_leads_per_s"),
+            lps,
+            (
+                if sqlite {
+                    ">= 5000 (SQLite)"
+                } else {
+                    ">= 5000 (SQLite only)"
+                },
+                if sqlite {
+                    lps.map(|v| v >= GOAL_BULK_LEADS_PER_S)
+                } else {
+                    None
+                },
+            ),
+            format!("{:.0}", lps.unwrap_or(0.0)),
+        );
+        let errors = num(b, "errors").unwrap_or(0.0) + num(b, "failed").unwrap_or(0.0);
+        lines.push(line(
+            "bulk",
+            "errors / failed / duplicates",
+            format!(
+                "{} / {} / {}",
+                b["errors"], b["failed"], b["duplicates_found"]
+            ),
+        ));
+        goals.insert(
+            "bulk_no_errors".to_owned(),
+            json!({ "value": errors, "goal": "0", "pass": errors == 0.0 }),
+        );
+        lines.push(line(
+            "bulk",
+            "server RSS first / last batch (MB)",
+            format!(
+                "{:.1} / {:.1}",
+                num(b, "rss_first_mb").unwrap_or(0.0),
+                num(b, "rss_last_mb").unwrap_or(0.0)
+            ),
+        ));
+        lines.push(line(
+            "bulk",
+            "server peak RSS (MB)",
+            format!("{:.1}", num(b, "peak_rss_mb").unwrap_or(0.0)),
+        ));
+        let batches = b["batches"].as_u64().unwrap_or(0) as usize;
+        let rss_ratio = num(b, "rss_ratio_last_first");
+        let enough = batches >= GOAL_RSS_BATCHES;
+        goal(
+            &mut lines,
+            &mut goals,
+            ("bulk", "RSS last / first batch", "bulk_rss_ratio"),
+            rss_ratio,
+            (
+                if enough {
+                    "<= 1.3 after 10 batches"
+                } else {
+                    "<= 1.3 after 10 batches (needs --leads 100000)"
+                },
+                if enough {
+                    rss_ratio.map(|r| r <= GOAL_RSS_RATIO)
+                } else {
+                    None
+                },
+            ),
+            format!("{:.3}", rss_ratio.unwrap_or(0.0)),
+        );
+    }
+    if let Some(r) = baseline {
+        lines.push(line(
+            "baseline",
+            &format!(
+                "leads/s (raw SQL, {} lead(s)/txn)",
+                r["leads_per_transaction"]
+            ),
+            format!("{:.0}", num(r, "leads_per_s").unwrap_or(0.0)),
+        ));
+        lines.push(line("baseline", "errors", format!("{}", r["errors"])));
+    }
+    if bulk.is_some() || baseline.is_some() {
+        goal(
+            &mut lines,
+            &mut goals,
+            ("bulk", "bulk / baseline", "bulk_vs_baseline"),
+            ratio,
+            (">= 0.5", ratio.map(|r| r >= GOAL_BULK_VS_BASELINE)),
+            ratio.map_or("-".to_owned(), |r| format!("{r:.3}")),
+        );
+    }
+    if let Some(Value::Array(levels)) = results.get("concurrent") {
+        for level in levels {
+            let c = level["clients"].as_u64().unwrap_or(0) as usize;
+            let scenario = format!("concurrent {c}");
+            lines.push(line(
+                &scenario,
+                "qualifications/s",
+                format!("{:.0}", num(level, "qps").unwrap_or(0.0)),
+            ));
+            lines.push(line(
+                &scenario,
+                "p50 / p95 (ms)",
+                format!(
+                    "{:.2} / {:.2}",
+                    num(level, "p50_ms").unwrap_or(0.0),
+                    num(level, "p95_ms").unwrap_or(0.0)
+                ),
+            ));
+            let p99 = num(level, "p99_ms");
+            if c == GOAL_P99_CLIENTS {
+                goal(
+                    &mut lines,
+                    &mut goals,
+                    (&scenario, "p99 (ms)", "concurrent_32_p99_ms"),
+                    p99,
+                    ("<= 10", p99.map(|p| p <= GOAL_P99_MS)),
+                    format!("{:.2}", p99.unwrap_or(0.0)),
+                );
+            } else {
+                lines.push(line(
+                    &scenario,
+                    "p99 (ms)",
+                    format!("{:.2}", p99.unwrap_or(0.0)),
+                ));
+            }
+            let errors = num(level, "errors");
+            goal(
+                &mut lines,
+                &mut goals,
+                (&scenario, "errors", &format!("concurrent_{c}_errors")),
+                errors,
+                ("0", errors.map(|e| e == 0.0)),
+                format!("{}", level["errors"]),
+            );
+            if level["pool_exhausted"] == true {
+                lines.push(line(
+                    &scenario,
+                    "note",
+                    "lead pool ran out: stopped early".to_owned(),
+                ));
+            }
+        }
+    }
+    let mut dedup_ratios = json!(null);
+    if let Some(Value::Array(sizes)) = results.get("dedup") {
+        for size in sizes {
+            let scenario = format!("dedup {}", size["size"]);
+            lines.push(line(
+                &scenario,
+                "p50 / p99 (µs)",
+                format!(
+                    "{:.0} / {:.0}",
+                    num(size, "p50_us").unwrap_or(0.0),
+                    num(size, "p99_us").unwrap_or(0.0)
+                ),
+            ));
+            lines.push(line(
+                &scenario,
+                "planted duplicates found",
+                format!("{} / {}", size["planted_found"], size["planted_duplicates"]),
+            ));
+        }
+        if let (Some(first), Some(last)) = (sizes.first(), sizes.last())
+            && sizes.len() > 1
+        {
+            let r = |k: &str| match (num(last, k), num(first, k)) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                _ => None,
+            };
+            let (r50, r99) = (r("p50_us"), r("p99_us"));
+            let label = format!("{} / {}", last["size"], first["size"]);
+            goal(
+                &mut lines,
+                &mut goals,
+                ("dedup", &format!("p50 ratio {label}"), "dedup_p50_ratio"),
+                r50,
+                ("<= 2", r50.map(|v| v <= GOAL_DEDUP_RATIO)),
+                format!("{:.2}", r50.unwrap_or(0.0)),
+            );
+            goal(
+                &mut lines,
+                &mut goals,
+                ("dedup", &format!("p99 ratio {label}"), "dedup_p99_ratio"),
+                r99,
+                ("<= 2", r99.map(|v| v <= GOAL_DEDUP_RATIO)),
+                format!("{:.2}", r99.unwrap_or(0.0)),
+            );
+            dedup_ratios = json!({
+                "smallest": first["size"],
+                "largest": last["size"],
+                "p50": r50.map(|v| round(v, 3)),
+                "p99": r99.map(|v| round(v, 3)),
+            });
+        }
+    }
+    let mut out = serde_json::Map::new();
+    out.insert("database".to_owned(), json!(kind.name()));
+    out.insert(
+        "options".to_owned(),
+        json!({
+            "leads": options.leads,
+            "clients": options.clients,
+            "seconds": options.seconds,
+            "dedup_sizes": options.dedup_sizes,
+            "dedup_samples": options.dedup_samples,
+            "baseline_chunk": options.baseline_chunk,
+        }),
+    );
+    for (name, value) in results {
+        out.insert((*name).to_owned(), value.clone());
+    }
+    if let Some(b) = out.get_mut("baseline") {
+        b["ratio_bulk_to_baseline"] = json!(ratio.map(|r| round(r, 3)));
+    }
+    if results.contains_key("dedup") {
+        out.insert("dedup_ratio".to_owned(), dedup_ratios);
+    }
+    out.insert("goals".to_owned(), Value::Object(goals));
+    out.insert(
+        "elapsed_s".to_owned(),
+        json!(round(elapsed.as_secs_f64(), 1)),
+    );
+    (lines, Value::Object(out))
+}
+
+pub fn print_table(lines: &[Line]) {
+    let headers = ["scenario", "figure", "value", "goal", "result"];
+    let cells: Vec<[&str; 5]> = lines
+        .iter()
+        .map(|l| {
+            [
+                l.scenario.as_str(),
+                l.figure.as_str(),
+                l.value.as_str(),
+                l.goal.as_str(),
+                l.result.as_str(),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let print_row = |row: [&str; 5]| {
+        let mut s = String::new();
+        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = w - c.chars().count();
+            if i == 2 {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    print_row(headers);
+    println!("{}", "-".repeat(widths.iter().sum::<usize>() + 8));
+    for row in cells {
+        print_row(row);
+    }
+}
