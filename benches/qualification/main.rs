@@ -11,10 +11,12 @@
 //! ```
 //!
 //! Flags: `--database-url URL` (PostgreSQL; default: SQLite files in a temporary directory),
-//! `--leads N` (10,000), `--scenarios bulk,baseline,concurrent,dedup` (all), `--clients 32,64`,
+//! `--leads N` (10,000), `--scenarios bulk,baseline,limit,concurrent,dedup` (all),
+//! `--clients 32,64`,
 //! `--seconds S` (10), `--dedup-sizes 1000,100000,1000000`, `--dedup-samples K` (300),
 //! `--baseline-chunk L` (1: leads per baseline transaction; the issue's baseline is one lead
-//! per transaction, `--baseline-chunk 250` compares with leadq's chunked transactions).
+//! per transaction, `--baseline-chunk 250` compares with leadq's chunked transactions),
+//! `--limit-technique copy|unnest` (copy: how the limit scenario writes on PostgreSQL).
 //!
 //! Every scenario gets its own fresh database (an SQLite file, or a `bench_<uuid>` schema dropped
 //! at the end), seeded with raw multi-row SQL (`UNNEST` arrays on PostgreSQL, match-key indexes
@@ -30,6 +32,12 @@
 //!   match keys, the four audit rows, the account's primary contact and the guarded lead update
 //!   (the row counts of both scenarios are printed: they must agree). Bulk is judged by its
 //!   ratio to this, because absolute times on a shared 2-core machine are noisy.
+//! - **limit**: the ceiling: the same rows (the baseline's row builders) written with the fastest
+//!   raw technique of the engine, 250 leads per transaction on one connection, no duplicate
+//!   lookups, no leadq code: on SQLite prepared multi-row `INSERT ... VALUES` (one statement per
+//!   table shape, prepared once and reused) and `UPDATE ... FROM (VALUES ...)`; on PostgreSQL
+//!   binary `COPY ... FROM STDIN` per table (or `--limit-technique unnest`: `INSERT ... SELECT
+//!   FROM unnest(...)`) and `UPDATE ... FROM unnest(...)`. Bulk is judged by `bulk / limit`.
 //! - **concurrent**: C clients (32, 64) each qualifying single leads with `qualifyLead` for a fixed
 //!   time; qualifications/s, p50/p95/p99 latency and errors (a response is a success only if it is
 //!   HTTP 200 with no `errors`).
@@ -80,6 +88,9 @@ async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
     }
     if options.runs(Scenario::Baseline) {
         results.insert("baseline", scenarios::baseline::run(&dbs, &options).await?);
+    }
+    if options.runs(Scenario::Limit) {
+        results.insert("limit", scenarios::limit::run(&dbs, &options).await?);
     }
     if options.runs(Scenario::Concurrent) {
         results.insert(

@@ -1,15 +1,35 @@
 //! The command line: flags, their defaults and the usage text.
 
 pub const USAGE: &str = "usage: cargo bench --bench qualification -- [--database-url postgres://...] \
-[--leads N] [--scenarios bulk,baseline,concurrent,dedup] [--clients 32,64] [--seconds S] \
-[--dedup-sizes 1000,100000,1000000] [--dedup-samples K] [--baseline-chunk L]";
+[--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup] [--clients 32,64] [--seconds S] \
+[--dedup-sizes 1000,100000,1000000] [--dedup-samples K] [--baseline-chunk L] \
+[--limit-technique copy|unnest]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     Bulk,
     Baseline,
+    Limit,
     Concurrent,
     Dedup,
+}
+
+/// How the limit scenario writes on PostgreSQL (SQLite has one technique).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitTechnique {
+    /// `COPY ... FROM STDIN (FORMAT binary)` per table.
+    Copy,
+    /// `INSERT ... SELECT * FROM unnest($1::uuid[], ...)` per table.
+    Unnest,
+}
+
+impl LimitTechnique {
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitTechnique::Copy => "copy",
+            LimitTechnique::Unnest => "unnest",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +42,7 @@ pub struct Options {
     pub dedup_sizes: Vec<usize>,
     pub dedup_samples: usize,
     pub baseline_chunk: usize,
+    pub limit_technique: LimitTechnique,
 }
 
 impl Options {
@@ -54,6 +75,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         scenarios: vec![
             Scenario::Bulk,
             Scenario::Baseline,
+            Scenario::Limit,
             Scenario::Concurrent,
             Scenario::Dedup,
         ],
@@ -62,6 +84,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         dedup_sizes: vec![1_000, 100_000, 1_000_000],
         dedup_samples: 300,
         baseline_chunk: 1,
+        limit_technique: LimitTechnique::Copy,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -86,6 +109,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             "--dedup-sizes",
             "--dedup-samples",
             "--baseline-chunk",
+            "--limit-technique",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown argument {arg:?}"));
@@ -110,6 +134,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                     .map(|s| match s.trim() {
                         "bulk" => Ok(Scenario::Bulk),
                         "baseline" => Ok(Scenario::Baseline),
+                        "limit" => Ok(Scenario::Limit),
                         "concurrent" => Ok(Scenario::Concurrent),
                         "dedup" => Ok(Scenario::Dedup),
                         other => Err(format!("--scenarios: unknown scenario {other:?}")),
@@ -126,6 +151,17 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             }
             "--dedup-samples" => options.dedup_samples = parse_count(&flag, &value)?,
             "--baseline-chunk" => options.baseline_chunk = parse_count(&flag, &value)?,
+            "--limit-technique" => {
+                options.limit_technique = match value.trim() {
+                    "copy" => LimitTechnique::Copy,
+                    "unnest" => LimitTechnique::Unnest,
+                    other => {
+                        return Err(format!(
+                            "--limit-technique: {other:?} is neither copy nor unnest"
+                        ));
+                    }
+                }
+            }
             _ => unreachable!("checked above"),
         }
     }

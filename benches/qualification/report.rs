@@ -11,6 +11,7 @@ use crate::rawdb::Kind;
 
 pub const GOAL_BULK_LEADS_PER_S: f64 = 5_000.0;
 pub const GOAL_BULK_VS_BASELINE: f64 = 0.5;
+pub const GOAL_BULK_VS_LIMIT: f64 = 0.6;
 pub const GOAL_P99_MS: f64 = 10.0;
 pub const GOAL_P99_CLIENTS: usize = 32;
 pub const GOAL_DEDUP_RATIO: f64 = 2.0;
@@ -77,13 +78,16 @@ pub fn report(
 
     let bulk = results.get("bulk");
     let baseline = results.get("baseline");
-    let ratio = match (bulk, baseline) {
+    let limit = results.get("limit");
+    let ratio_to = |other: Option<&Value>| match (bulk, other) {
         (Some(b), Some(r)) => match (num(b, "leads_per_s"), num(r, "leads_per_s")) {
             (Some(b), Some(r)) if r > 0.0 => Some(b / r),
             _ => None,
         },
         _ => None,
     };
+    let ratio = ratio_to(baseline);
+    let limit_ratio = ratio_to(limit);
     if let Some(b) = bulk {
         let lps = num(b, "leads_per_s");
         lines.push(line("bulk", "leads", format!("{}", b["leads"])));
@@ -181,6 +185,28 @@ pub fn report(
             ratio,
             (">= 0.5", ratio.map(|r| r >= GOAL_BULK_VS_BASELINE)),
             ratio.map_or("-".to_owned(), |r| format!("{r:.3}")),
+        );
+    }
+    if let Some(r) = limit {
+        lines.push(line(
+            "limit",
+            &format!(
+                "leads/s (raw SQL, {} leads/txn, {})",
+                r["leads_per_transaction"],
+                r["technique"].as_str().unwrap_or("?")
+            ),
+            format!("{:.0}", num(r, "leads_per_s").unwrap_or(0.0)),
+        ));
+        lines.push(line("limit", "errors", format!("{}", r["errors"])));
+    }
+    if bulk.is_some() || limit.is_some() {
+        goal(
+            &mut lines,
+            &mut goals,
+            ("bulk", "bulk / limit", "bulk_vs_limit"),
+            limit_ratio,
+            (">= 0.6", limit_ratio.map(|r| r >= GOAL_BULK_VS_LIMIT)),
+            limit_ratio.map_or("-".to_owned(), |r| format!("{r:.3}")),
         );
     }
     if let Some(Value::Array(levels)) = results.get("concurrent") {
@@ -299,6 +325,7 @@ pub fn report(
             "dedup_sizes": options.dedup_sizes,
             "dedup_samples": options.dedup_samples,
             "baseline_chunk": options.baseline_chunk,
+            "limit_technique": options.limit_technique.name(),
         }),
     );
     for (name, value) in results {
@@ -306,6 +333,9 @@ pub fn report(
     }
     if let Some(b) = out.get_mut("baseline") {
         b["ratio_bulk_to_baseline"] = json!(ratio.map(|r| round(r, 3)));
+    }
+    if let Some(l) = out.get_mut("limit") {
+        l["ratio_bulk_to_limit"] = json!(limit_ratio.map(|r| round(r, 3)));
     }
     if results.contains_key("dedup") {
         out.insert("dedup_ratio".to_owned(), dedup_ratios);

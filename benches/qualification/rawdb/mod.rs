@@ -1,6 +1,7 @@
 //! Raw database access with sqlx, no leadq code: fresh databases per scenario, connections,
 //! bind parameters, and the leads as the raw scenarios read them.
 
+pub mod copy;
 pub mod rows;
 pub mod seed;
 pub mod tables;
@@ -442,6 +443,18 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Streams `data` with `sql` (`COPY ... FROM STDIN`, PostgreSQL only); rows copied.
+    pub async fn copy_in(&mut self, sql: &str, data: Vec<u8>) -> Result<u64> {
+        match self {
+            Conn::Sqlite(_) => bail!("COPY is PostgreSQL's"),
+            Conn::Pg(c) => {
+                let mut copy = c.copy_in_raw(sql).await.with_context(|| sql.to_owned())?;
+                copy.send(data).await?;
+                Ok(copy.finish().await.with_context(|| sql.to_owned())?)
+            }
+        }
     }
 
     /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, as leadq does.

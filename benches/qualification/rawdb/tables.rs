@@ -161,39 +161,10 @@ pub async fn insert_rows(conn: &mut Conn, table: &Table, rows: Vec<Vec<P>>) -> R
     let ncols = table.columns.len();
     let columns = table.columns.join(", ");
     let kind = conn.kind();
-    let mut rows = rows.into_iter().peekable();
     if kind == Kind::Postgres && rows.len() >= 64 {
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<P>> = rows.by_ref().take(PG_UNNEST_ROWS).collect();
-            let mut arrays: Vec<Arr> = chunk[0]
-                .iter()
-                .map(|p| Arr::like(p, chunk.len()))
-                .collect::<Result<_>>()?;
-            for row in chunk {
-                ensure!(
-                    row.len() == ncols,
-                    "a {} row has {} values",
-                    table.name,
-                    row.len()
-                );
-                for (array, p) in arrays.iter_mut().zip(row) {
-                    array.push(p)?;
-                }
-            }
-            let types: Vec<String> = arrays
-                .iter()
-                .map(|a| format!("?::{}[]", a.pg_type()))
-                .collect();
-            let sql = format!(
-                "INSERT INTO {} ({columns}) SELECT * FROM UNNEST({})",
-                table.name,
-                types.join(", ")
-            );
-            conn.exec(&sql, arrays.into_iter().map(P::Array).collect())
-                .await?;
-        }
-        return Ok(());
+        return insert_unnest(conn, table, rows).await;
     }
+    let mut rows = rows.into_iter().peekable();
     let limit = match kind {
         Kind::Sqlite => SQLITE_MAX_VARS,
         Kind::Postgres => PG_MAX_VARS,
@@ -218,6 +189,46 @@ pub async fn insert_rows(conn: &mut Conn, table: &Table, rows: Vec<Vec<P>>) -> R
             params.extend(row);
         }
         conn.exec(&sql, params).await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows on PostgreSQL with `INSERT ... SELECT * FROM UNNEST($1::type[], ...)`, one
+/// array per column and at most [`PG_UNNEST_ROWS`] rows per statement (the SQL text depends only
+/// on the table, so sqlx prepares it once per connection).
+pub async fn insert_unnest(conn: &mut Conn, table: &Table, rows: Vec<Vec<P>>) -> Result<()> {
+    let ncols = table.columns.len();
+    let columns = table.columns.join(", ");
+    let mut rows = rows.into_iter().peekable();
+    loop {
+        let capacity = rows.len().min(PG_UNNEST_ROWS);
+        let Some(first) = rows.peek() else { break };
+        let mut arrays: Vec<Arr> = first
+            .iter()
+            .map(|p| Arr::like(p, capacity))
+            .collect::<Result<_>>()?;
+        for row in rows.by_ref().take(PG_UNNEST_ROWS) {
+            ensure!(
+                row.len() == ncols,
+                "a {} row has {} values",
+                table.name,
+                row.len()
+            );
+            for (array, p) in arrays.iter_mut().zip(row) {
+                array.push(p)?;
+            }
+        }
+        let types: Vec<String> = arrays
+            .iter()
+            .map(|a| format!("?::{}[]", a.pg_type()))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({columns}) SELECT * FROM UNNEST({})",
+            table.name,
+            types.join(", ")
+        );
+        conn.exec(&sql, arrays.into_iter().map(P::Array).collect())
+            .await?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use entity::LeadState;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::writes::{Condition, audit_rows, build};
+use super::writes::{Condition, audit_rows, build, read_batch};
 use crate::common::{MAX_BATCH, READ_CHUNK, Salt, now, round};
 use crate::options::Options;
 use crate::rawdb::rows::{account_keys, account_row, contact_keys, contact_row};
@@ -43,7 +43,7 @@ pub async fn qualify_raw(
     let mut built = Vec::with_capacity(leads.len());
     for l in leads {
         if l.state == LeadState::Open.as_str() {
-            built.push(build(l, currency, now));
+            built.push(build(l, currency, now).with_rules());
         } else {
             outcome.closed += 1;
         }
@@ -204,14 +204,7 @@ pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
     let batches = ids.len().div_ceil(MAX_BATCH);
     for (i, batch) in ids.chunks(MAX_BATCH).enumerate() {
         let started = Instant::now();
-        let currency = conn
-            .text("SELECT base_currency_code FROM qualification_settings WHERE id = 1")
-            .await?;
-        let mut by_id: HashMap<Uuid, BaseLead> = HashMap::with_capacity(batch.len());
-        for chunk in batch.chunks(READ_CHUNK) {
-            by_id.extend(conn.leads(chunk).await?.into_iter().map(|l| (l.id, l)));
-        }
-        let leads: Vec<BaseLead> = batch.iter().filter_map(|id| by_id.remove(id)).collect();
+        let (currency, leads) = read_batch(&mut conn, batch).await?;
         missing += (batch.len() - leads.len()) as u64;
         for chunk in leads.chunks(per_txn) {
             let done = qualify_raw(&mut conn, chunk, user, &currency).await?;

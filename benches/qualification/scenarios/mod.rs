@@ -4,4 +4,5 @@ pub mod baseline;
 pub mod bulk;
 pub mod concurrent;
 pub mod dedup;
+pub mod limit;
 pub mod writes;

@@ -1,5 +1,5 @@
 //! What qualifying one lead writes, built in memory from the lead (the benchmark's own mapping,
-//! no leadq code): shared by the raw scenarios.
+//! no leadq code), and how the raw scenarios read the leads: shared by baseline and limit.
 
 use chrono::{DateTime, Utc};
 use entity::{ProcessStage, RecordState, account, contact};
@@ -7,7 +7,26 @@ use leadq::domain::matching::match_key;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::rawdb::{BaseLead, P, ot, t, tm, u};
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use crate::common::READ_CHUNK;
+use crate::rawdb::{BaseLead, Conn, P, ot, t, tm, u};
+
+/// Reads a batch of leads as the bulk service does: the base currency, then the leads
+/// [`READ_CHUNK`] per `SELECT`, in the batch's order (missing ones left out).
+pub async fn read_batch(conn: &mut Conn, batch: &[Uuid]) -> Result<(String, Vec<BaseLead>)> {
+    let currency = conn
+        .text("SELECT base_currency_code FROM qualification_settings WHERE id = 1")
+        .await?;
+    let mut by_id: HashMap<Uuid, BaseLead> = HashMap::with_capacity(batch.len());
+    for chunk in batch.chunks(READ_CHUNK) {
+        by_id.extend(conn.leads(chunk).await?.into_iter().map(|l| (l.id, l)));
+    }
+    let leads = batch.iter().filter_map(|id| by_id.remove(id)).collect();
+    Ok((currency, leads))
+}
 
 /// One condition of a duplicate rule with the candidate's key: (record type, field, folded key).
 pub type Condition = (&'static str, &'static str, String);
@@ -67,7 +86,16 @@ pub struct Built {
     pub contact: contact::Model,
     pub opportunity_id: Uuid,
     pub opportunity: Vec<P>,
+    /// The default duplicate rules' conditions with this lead's keys: filled only by
+    /// [`Built::with_rules`] (the baseline looks duplicates up, the limit does not).
     pub rules: Vec<Vec<Condition>>,
+}
+
+impl Built {
+    pub fn with_rules(mut self) -> Self {
+        self.rules = default_rules(&self.account, &self.contact);
+        self
+    }
 }
 
 pub fn build(l: &BaseLead, currency: &str, now: DateTime<Utc>) -> Built {
@@ -132,7 +160,6 @@ pub fn build(l: &BaseLead, currency: &str, now: DateTime<Utc>) -> Built {
         tm(now),
         tm(now),
     ];
-    let rules = default_rules(&account, &contact);
     Built {
         lead: l.id,
         topic: l.topic.clone(),
@@ -140,7 +167,7 @@ pub fn build(l: &BaseLead, currency: &str, now: DateTime<Utc>) -> Built {
         contact,
         opportunity_id,
         opportunity,
-        rules,
+        rules: Vec::new(),
     }
 }
 
