@@ -12,7 +12,8 @@
 //!
 //! Flags: `--database-url URL` (PostgreSQL; default: SQLite files in a temporary directory),
 //! `--leads N` (10,000), `--scenarios bulk,baseline,limit,concurrent,dedup` (all),
-//! `--clients 32,64`,
+//! `--clients 32,64`, `--processes 1,2` (1: server processes of the concurrent scenario, one run
+//! per count),
 //! `--seconds S` (10), `--dedup-sizes 1000,100000,1000000`, `--dedup-samples K` (300),
 //! `--baseline-chunk L` (1: leads per baseline transaction; the baseline is one lead
 //! per transaction, `--baseline-chunk 250` compares with leadq's chunked transactions),
@@ -39,8 +40,11 @@
 //!   binary `COPY ... FROM STDIN` per table (or `--limit-technique unnest`: `INSERT ... SELECT
 //!   FROM unnest(...)`) and `UPDATE ... FROM unnest(...)`. Bulk is judged by `bulk / limit`.
 //! - **concurrent**: C clients (32, 64) each qualifying single leads with `qualifyLead` for a fixed
-//!   time; qualifications/s, p50/p95/p99 latency and errors (a response is a success only if it is
-//!   HTTP 200 with no `errors`).
+//!   time against P server processes on one database (`--processes 1,2`: one run per count, each
+//!   on its own fresh database; clients spread round-robin over the processes); qualifications/s,
+//!   p50/p95/p99 latency and errors, counted by code (a response is a success only if it is
+//!   HTTP 200 with no `errors`; `SERVER_BUSY`, HTTP 503 from a full queue or a missed queue
+//!   deadline, is an error). With P > 1 and 1 also run, each level is compared with one process.
 //! - **dedup**: in-process, the duplicate check one qualification runs (`account_matches` +
 //!   `contact_matches` for the candidates a lead maps to) with 1,000 to 1,000,000 accounts and
 //!   contacts in the database; p50/p99 per size and their ratio largest/smallest. One check in ten

@@ -2,8 +2,8 @@
 
 pub const USAGE: &str = "usage: cargo bench --bench qualification -- [--database-url postgres://...] \
 [--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup] [--clients 32,64] [--seconds S] \
-[--dedup-sizes 1000,100000,1000000] [--dedup-samples K] [--baseline-chunk L] \
-[--limit-technique copy|unnest]";
+[--processes 1,2] [--dedup-sizes 1000,100000,1000000] [--dedup-samples K] \
+[--baseline-chunk L] [--limit-technique copy|unnest]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -38,6 +38,9 @@ pub struct Options {
     pub leads: usize,
     pub scenarios: Vec<Scenario>,
     pub clients: Vec<usize>,
+    /// Server processes of the concurrent scenario: one run (fresh database, every client level)
+    /// per count, ascending.
+    pub processes: Vec<usize>,
     pub seconds: u64,
     pub dedup_sizes: Vec<usize>,
     pub dedup_samples: usize,
@@ -80,6 +83,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             Scenario::Dedup,
         ],
         clients: vec![32, 64],
+        processes: vec![1],
         seconds: 10,
         dedup_sizes: vec![1_000, 100_000, 1_000_000],
         dedup_samples: 300,
@@ -105,6 +109,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             "--leads",
             "--scenarios",
             "--clients",
+            "--processes",
             "--seconds",
             "--dedup-sizes",
             "--dedup-samples",
@@ -142,6 +147,12 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                     .collect::<Result<_, _>>()?;
             }
             "--clients" => options.clients = parse_list(&flag, &value)?,
+            "--processes" => {
+                let mut counts = parse_list(&flag, &value)?;
+                counts.sort_unstable();
+                counts.dedup();
+                options.processes = counts;
+            }
             "--seconds" => options.seconds = parse_count(&flag, &value)? as u64,
             "--dedup-sizes" => {
                 let mut sizes = parse_list(&flag, &value)?;

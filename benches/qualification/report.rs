@@ -12,8 +12,11 @@ use crate::rawdb::Kind;
 pub const GOAL_BULK_LEADS_PER_S: f64 = 5_000.0;
 pub const GOAL_BULK_VS_BASELINE: f64 = 0.5;
 pub const GOAL_BULK_VS_LIMIT: f64 = 0.6;
-pub const GOAL_P99_MS: f64 = 10.0;
-pub const GOAL_P99_CLIENTS: usize = 32;
+/// The client level the concurrent goals are set at.
+pub const GOAL_CONCURRENT_CLIENTS: u64 = 32;
+/// At 32 clients: qualifications/s and p99 in ms, per engine.
+pub const GOAL_CONCURRENT_SQLITE: (f64, f64) = (2_000.0, 25.0);
+pub const GOAL_CONCURRENT_POSTGRES: (f64, f64) = (1_200.0, 50.0);
 pub const GOAL_DEDUP_RATIO: f64 = 2.0;
 pub const GOAL_RSS_RATIO: f64 = 1.3;
 pub const GOAL_RSS_BATCHES: usize = 10;
@@ -64,6 +67,165 @@ pub fn goal(
         key.to_owned(),
         json!({ "value": value.map(|v| round(v, 3)), "goal": text, "pass": pass }),
     );
+}
+
+/// The concurrent scenario's lines: per process count and client level, throughput, latency and
+/// errors (by code); the 32-client goals of the engine at every process count; each client
+/// level against the next smaller one run (more clients must not lower throughput: 64 >= 32);
+/// each process count above one against one process at the same client level.
+fn concurrent(
+    kind: Kind,
+    levels: &[Value],
+    lines: &mut Vec<Line>,
+    goals: &mut serde_json::Map<String, Value>,
+) {
+    let num = |v: &Value, k: &str| v[k].as_f64();
+    let at = |v: &Value| {
+        (
+            v["processes"].as_u64().unwrap_or(1),
+            v["clients"].as_u64().unwrap_or(0),
+        )
+    };
+    let qps_at = |processes: u64, clients: u64| {
+        levels
+            .iter()
+            .find(|l| at(l) == (processes, clients))
+            .and_then(|l| num(l, "qps"))
+    };
+    let (goal_qps, goal_p99) = match kind {
+        Kind::Sqlite => GOAL_CONCURRENT_SQLITE,
+        Kind::Postgres => GOAL_CONCURRENT_POSTGRES,
+    };
+    let engine = match kind {
+        Kind::Sqlite => "SQLite",
+        Kind::Postgres => "PostgreSQL",
+    };
+    for level in levels {
+        let (p, c) = at(level);
+        let (scenario, key) = if p == 1 {
+            (format!("concurrent {c}"), format!("concurrent_{c}"))
+        } else {
+            (
+                format!("concurrent {c}, {p} proc"),
+                format!("concurrent_{p}p_{c}"),
+            )
+        };
+        let qps = num(level, "qps");
+        let p99 = num(level, "p99_ms");
+        if c == GOAL_CONCURRENT_CLIENTS {
+            goal(
+                lines,
+                goals,
+                (&scenario, "qualifications/s", &format!("{key}_qps")),
+                qps,
+                (
+                    &format!(">= {goal_qps:.0} ({engine})"),
+                    qps.map(|q| q >= goal_qps),
+                ),
+                format!("{:.0}", qps.unwrap_or(0.0)),
+            );
+        } else {
+            lines.push(line(
+                &scenario,
+                "qualifications/s",
+                format!("{:.0}", qps.unwrap_or(0.0)),
+            ));
+        }
+        lines.push(line(
+            &scenario,
+            "p50 / p95 (ms)",
+            format!(
+                "{:.2} / {:.2}",
+                num(level, "p50_ms").unwrap_or(0.0),
+                num(level, "p95_ms").unwrap_or(0.0)
+            ),
+        ));
+        if c == GOAL_CONCURRENT_CLIENTS {
+            goal(
+                lines,
+                goals,
+                (&scenario, "p99 (ms)", &format!("{key}_p99_ms")),
+                p99,
+                (
+                    &format!("<= {goal_p99:.0} ({engine})"),
+                    p99.map(|v| v <= goal_p99),
+                ),
+                format!("{:.2}", p99.unwrap_or(0.0)),
+            );
+        } else {
+            lines.push(line(
+                &scenario,
+                "p99 (ms)",
+                format!("{:.2}", p99.unwrap_or(0.0)),
+            ));
+        }
+        let errors = num(level, "errors");
+        goal(
+            lines,
+            goals,
+            (&scenario, "errors", &format!("{key}_errors")),
+            errors,
+            ("0", errors.map(|e| e == 0.0)),
+            format!("{}", level["errors"]),
+        );
+        if let Some(codes) = level["errors_by_code"].as_object()
+            && !codes.is_empty()
+        {
+            let text: Vec<String> = codes
+                .iter()
+                .map(|(code, n)| format!("{code} {n}"))
+                .collect();
+            lines.push(line(&scenario, "errors by code", text.join(", ")));
+        }
+        let fewer = levels
+            .iter()
+            .map(at)
+            .filter(|&(lp, lc)| lp == p && lc < c)
+            .map(|(_, lc)| lc)
+            .max();
+        if let Some(fewer) = fewer {
+            let ratio = match (qps, qps_at(p, fewer)) {
+                (Some(q), Some(f)) if f > 0.0 => Some(q / f),
+                _ => None,
+            };
+            goal(
+                lines,
+                goals,
+                (
+                    &scenario,
+                    &format!("throughput / {fewer} clients'"),
+                    &format!("{key}_vs_{fewer}"),
+                ),
+                ratio,
+                (">= 1", ratio.map(|r| r >= 1.0)),
+                ratio.map_or("-".to_owned(), |r| format!("{r:.3}")),
+            );
+        }
+        if p > 1
+            && let Some(one) = qps_at(1, c)
+        {
+            let ratio = qps.filter(|_| one > 0.0).map(|q| q / one);
+            goal(
+                lines,
+                goals,
+                (
+                    &scenario,
+                    "throughput / 1 process's",
+                    &format!("{key}_vs_1p"),
+                ),
+                ratio,
+                (">= 1", ratio.map(|r| r >= 1.0)),
+                ratio.map_or("-".to_owned(), |r| format!("{r:.3}")),
+            );
+        }
+        if level["pool_exhausted"] == true {
+            lines.push(line(
+                &scenario,
+                "note",
+                "lead pool ran out: stopped early".to_owned(),
+            ));
+        }
+    }
 }
 
 pub fn report(
@@ -210,57 +372,7 @@ pub fn report(
         );
     }
     if let Some(Value::Array(levels)) = results.get("concurrent") {
-        for level in levels {
-            let c = level["clients"].as_u64().unwrap_or(0) as usize;
-            let scenario = format!("concurrent {c}");
-            lines.push(line(
-                &scenario,
-                "qualifications/s",
-                format!("{:.0}", num(level, "qps").unwrap_or(0.0)),
-            ));
-            lines.push(line(
-                &scenario,
-                "p50 / p95 (ms)",
-                format!(
-                    "{:.2} / {:.2}",
-                    num(level, "p50_ms").unwrap_or(0.0),
-                    num(level, "p95_ms").unwrap_or(0.0)
-                ),
-            ));
-            let p99 = num(level, "p99_ms");
-            if c == GOAL_P99_CLIENTS {
-                goal(
-                    &mut lines,
-                    &mut goals,
-                    (&scenario, "p99 (ms)", "concurrent_32_p99_ms"),
-                    p99,
-                    ("<= 10", p99.map(|p| p <= GOAL_P99_MS)),
-                    format!("{:.2}", p99.unwrap_or(0.0)),
-                );
-            } else {
-                lines.push(line(
-                    &scenario,
-                    "p99 (ms)",
-                    format!("{:.2}", p99.unwrap_or(0.0)),
-                ));
-            }
-            let errors = num(level, "errors");
-            goal(
-                &mut lines,
-                &mut goals,
-                (&scenario, "errors", &format!("concurrent_{c}_errors")),
-                errors,
-                ("0", errors.map(|e| e == 0.0)),
-                format!("{}", level["errors"]),
-            );
-            if level["pool_exhausted"] == true {
-                lines.push(line(
-                    &scenario,
-                    "note",
-                    "lead pool ran out: stopped early".to_owned(),
-                ));
-            }
-        }
+        concurrent(kind, levels, &mut lines, &mut goals);
     }
     let mut dedup_ratios = json!(null);
     if let Some(Value::Array(sizes)) = results.get("dedup") {
@@ -321,6 +433,7 @@ pub fn report(
         json!({
             "leads": options.leads,
             "clients": options.clients,
+            "processes": options.processes,
             "seconds": options.seconds,
             "dedup_sizes": options.dedup_sizes,
             "dedup_samples": options.dedup_samples,
