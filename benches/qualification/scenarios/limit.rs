@@ -58,9 +58,9 @@ enum Technique {
 impl Technique {
     fn name(self) -> &'static str {
         match self {
-            Technique::Values => "prepared multi-row INSERT ... VALUES",
-            Technique::Copy => "COPY FROM STDIN (binary)",
-            Technique::Unnest => "INSERT ... SELECT FROM unnest",
+            Technique::Values => "prepared VALUES",
+            Technique::Copy => "binary COPY",
+            Technique::Unnest => "unnest",
         }
     }
 }
