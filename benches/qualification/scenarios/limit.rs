@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -167,7 +168,7 @@ impl Writer {
         &mut self,
         conn: &mut Conn,
         built: &[Built],
-        now: chrono::DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
     ) -> Result<u64> {
         const SET: &str = "state = 'QUALIFIED', status_reason = 'QUALIFIED', process_stage = 'DEVELOP', \
                            qualified_at = ?, modified_at = ?";
@@ -223,7 +224,7 @@ async fn write_chunk(
     writer: &mut Writer,
     built: &mut [Built],
     actor: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     conn.begin().await?;
     writer
