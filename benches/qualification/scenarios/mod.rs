@@ -1,0 +1,8 @@
+//! The scenarios, one module each, and what the raw ones share.
+
+pub mod baseline;
+pub mod bulk;
+pub mod concurrent;
+pub mod dedup;
+pub mod limit;
+pub mod writes;
