@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use entity::{LeadState, account, contact, lead, opportunity};
 use leadq::auth::{Actor, TokenKeys};
 use leadq::domain::records::LeadChanges;
+use leadq::domain::values::{Name, Topic};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -131,9 +132,11 @@ async fn a_server_killed_mid_bulk_run_leaves_every_lead_whole_and_a_rerun_finish
     let mut ids = Vec::with_capacity(LEADS);
     for i in 0..LEADS {
         let changes = LeadChanges {
-            topic: Some(Some(format!("Crash test {i}"))),
-            last_name: Some(Some(format!("Person{i}"))),
-            company_name: Some(Some(format!("Crash Company {i}"))),
+            topic: Some(Topic::parse("topic", Some(format!("Crash test {i}"))).unwrap()),
+            last_name: Some(Name::parse("lastName", Some(format!("Person{i}")), 50).unwrap()),
+            company_name: Some(
+                Name::parse("companyName", Some(format!("Crash Company {i}")), 100).unwrap(),
+            ),
             ..Default::default()
         };
         ids.push(
