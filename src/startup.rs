@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context, bail};
 use migration::{Migrator, MigratorTrait};
 use tracing_actix_web::TracingLogger;
@@ -14,7 +14,7 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::graphql::schema;
-use crate::http::{self, HttpState};
+use crate::http::{self, HttpState, InFlight, RequestLimits};
 use crate::service;
 
 /// How long the development playground's token is valid.
@@ -86,14 +86,29 @@ impl Application {
         };
 
         let graphiql = settings.graphiql_enabled();
+        let schema = schema::build(
+            db.clone(),
+            settings.introspection_enabled(),
+            settings.max_bulk_leads,
+            settings.max_query_cost,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot build the schema: {}", e.message()))?;
+        let rate = settings
+            .rate_limit()
+            .and_then(|rate| http::rate_limiter(rate, settings.rate_limit_burst));
         let state = Arc::new(HttpState {
-            schema: schema::build(
-                db.clone(),
-                settings.introspection_enabled(),
-                settings.max_bulk_leads,
-            ),
+            schema,
             db: db.clone(),
             keys: keys.clone(),
+            limits: RequestLimits {
+                timeout: settings.request_timeout(),
+                body_timeout: settings.body_timeout(),
+                max_body_bytes: settings.max_body_bytes,
+                max_response_bytes: settings.max_response_bytes,
+                max_uri_bytes: settings.max_uri_bytes,
+            },
+            rate,
+            inflight: settings.inflight_limit().map(InFlight::new),
             introspection: settings.introspection_enabled(),
             graphiql: graphiql.then(|| http::graphiql_page(None)),
             graphiql_with_token: graphiql
@@ -105,14 +120,36 @@ impl Application {
                 .flatten(),
         });
 
+        if state.rate.is_some() {
+            // Forget the buckets of users who have been quiet long enough to have a full one.
+            let state = Arc::downgrade(&state);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    match state.upgrade() {
+                        Some(state) => {
+                            if let Some(rate) = &state.rate {
+                                rate.retain_recent();
+                            }
+                        }
+                        None => break,
+                    }
+                }
+            });
+        }
+
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let max_body = settings.max_body_bytes;
         let cors_origins = settings.cors_origins.clone();
+        let grace = settings.shutdown_grace_seconds;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))
+                .wrap(middleware::from_fn(http::limit_uri))
+                .wrap(middleware::ErrorHandlers::new().default_handler(http::json_errors))
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(max_body))
@@ -120,6 +157,10 @@ impl Application {
                 .route("/graphql", web::get().to(http::graphql_get))
                 .route("/health", web::get().to(http::health))
         })
+        // SIGTERM / SIGINT: stop accepting, let running requests finish for `grace` seconds,
+        // then drop (cancel) the rest; `run_until_stopped` then returns.
+        .shutdown_timeout(grace)
+        .client_request_timeout(std::time::Duration::from_secs(10))
         .listen(listener)?
         .run();
 
