@@ -43,7 +43,7 @@ use uuid::Uuid;
 use crate::auth::{Actor, TokenKeys, bearer_token};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::limits::{RequestBudget, SelectedOperation};
+use crate::graphql::limits::{RequestBudget, ResponseBytes, SelectedOperation};
 use crate::graphql::loaders::loaders;
 use crate::graphql::schema::AppSchema;
 use crate::service;
@@ -462,46 +462,6 @@ async fn run_operations(
     match response {
         BatchResponse::Single(r) => BatchResponse::Single(with_codes(r)),
         BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(with_codes).collect()),
-    }
-}
-
-/// The large text of one request's answer so far (note texts and subjects, descriptions),
-/// counted while resolvers run so that an answer over the response cap stops growing long
-/// before it is serialized.
-#[derive(Debug, Clone)]
-pub struct ResponseBytes(Arc<ResponseBytesInner>);
-
-#[derive(Debug)]
-struct ResponseBytesInner {
-    used: std::sync::atomic::AtomicUsize,
-    max: usize,
-}
-
-impl ResponseBytes {
-    /// A counter for an answer of at most `max` bytes.
-    pub fn new(max: usize) -> Self {
-        Self(Arc::new(ResponseBytesInner {
-            used: std::sync::atomic::AtomicUsize::new(0),
-            max,
-        }))
-    }
-
-    /// Adds `bytes` to the answer; `RESPONSE_TOO_LARGE` once over the cap.
-    pub fn charge(&self, bytes: usize) -> Result<(), AppError> {
-        use std::sync::atomic::Ordering;
-        let used = self.0.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if used > self.0.max {
-            Err(AppError::ResponseTooLarge {
-                max_bytes: self.0.max,
-            })
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Whether the answer went over the cap.
-    pub fn exceeded(&self) -> bool {
-        self.0.used.load(std::sync::atomic::Ordering::Relaxed) > self.0.max
     }
 }
 

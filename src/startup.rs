@@ -63,7 +63,10 @@ pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKe
         secret.as_bytes(),
         settings.jwt_issuer.clone(),
         settings.jwt_audience.clone(),
-    );
+    )
+    .with_max_lifetime(chrono::Duration::hours(
+        settings.jwt_max_lifetime_hours.max(1),
+    ));
     Ok((keys, development))
 }
 

@@ -29,6 +29,7 @@ use async_graphql::parser::types::{
 use async_graphql::{Positioned, ServerResult, Value, Variables};
 
 use crate::error::AppError;
+use crate::graphql::loaders::DEFAULT_NOTES_PAGE;
 use crate::service::paging::DEFAULT_PAGE_SIZE;
 
 /// Default highest cost of one request (see the README for how it was chosen).
@@ -37,8 +38,11 @@ pub const DEFAULT_MAX_COST: u64 = 20_000;
 pub const TEXT_SEARCH_COST: u64 = 2_000;
 /// Most candidates a `matching*` lookup returns (`service::duplicates`' cap).
 pub const MATCH_CAP: u64 = 200;
-/// What a list without `first` or a known cap counts as.
+/// What a list of records without `first` or a known cap counts as.
 pub const UNBOUNDED_LIST: u64 = 100;
+/// What any other list without `first` or a known cap counts as (fields of a rule, mapped
+/// fields of a preview, stakeholders, ...).
+pub const SMALL_LIST: u64 = 20;
 /// Deepest selection nesting the model walks (the executor's own limit is lower).
 const MAX_WALK_DEPTH: usize = 64;
 
@@ -346,6 +350,7 @@ impl Walk<'_> {
         let first = || -> u64 {
             match argument("first") {
                 Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+                _ if name == "notes" => DEFAULT_NOTES_PAGE,
                 _ => DEFAULT_PAGE_SIZE,
             }
         };
@@ -410,7 +415,9 @@ impl Walk<'_> {
     }
 }
 
-/// The size of a list without `first`.
+/// The size of a list without `first`: its real bound where the rules give one (five published
+/// duplicate rules per record type, five opportunities per qualification, three roles, ...),
+/// else an assumption ([`UNBOUNDED_LIST`] for records, [`SMALL_LIST`] for the rest).
 fn list_cap(ty: &str, name: &str) -> u64 {
     match (ty, name) {
         ("Lead", "matchingAccounts" | "matchingContacts" | "matchingLeads") => MATCH_CAP,
@@ -419,8 +426,12 @@ fn list_cap(ty: &str, name: &str) -> u64 {
         // One result per listed lead: bounded by LEADQ_MAX_BULK_LEADS and the response cap,
         // not by this model (a full 10,000-lead answer must go through).
         ("QualifyLeadsPayload", "results") => 1,
-        ("User", "roles") => 3,
-        _ => UNBOUNDED_LIST,
+        ("Account", "contacts" | "opportunities") => UNBOUNDED_LIST,
+        (_, "auditEvents" | "fieldMappings" | "duplicateRules") => UNBOUNDED_LIST,
+        (_, "rules") => 5,
+        (_, "opportunities" | "warnings" | "requiredChoices") => 10,
+        (_, "roles" | "options") => 3,
+        _ => SMALL_LIST,
     }
 }
 
@@ -480,6 +491,58 @@ impl Extension for CostLimitExtension {
             .map_err(|e| e.to_server_error())?;
         Ok(document)
     }
+}
+
+/// The large text of one request's answer so far (note texts and subjects, descriptions),
+/// counted while resolvers run so that an answer over the response cap stops growing long
+/// before it is serialized.
+#[derive(Debug, Clone)]
+pub struct ResponseBytes(Arc<ResponseBytesInner>);
+
+#[derive(Debug)]
+struct ResponseBytesInner {
+    used: std::sync::atomic::AtomicUsize,
+    max: usize,
+}
+
+impl ResponseBytes {
+    /// A counter for an answer of at most `max` bytes.
+    pub fn new(max: usize) -> Self {
+        Self(Arc::new(ResponseBytesInner {
+            used: std::sync::atomic::AtomicUsize::new(0),
+            max,
+        }))
+    }
+
+    /// Adds `bytes` to the answer; `RESPONSE_TOO_LARGE` once over the cap.
+    pub fn charge(&self, bytes: usize) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        let used = self.0.used.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if used > self.0.max {
+            Err(AppError::ResponseTooLarge {
+                max_bytes: self.0.max,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the answer went over the cap.
+    pub fn exceeded(&self) -> bool {
+        self.0.used.load(std::sync::atomic::Ordering::Relaxed) > self.0.max
+    }
+}
+
+/// Charges `text`'s length to the request's [`ResponseBytes`] (when the request has one) and
+/// returns it: the resolvers of large text fields go through this.
+pub fn charged<'a>(
+    ctx: &async_graphql::Context<'_>,
+    text: Option<&'a str>,
+) -> async_graphql::Result<Option<&'a str>> {
+    if let (Some(text), Some(bytes)) = (text, ctx.data_opt::<ResponseBytes>()) {
+        bytes.charge(text.len())?;
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
