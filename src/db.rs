@@ -68,10 +68,21 @@ impl Db {
 
 /// Connects to `url` (`sqlite:...` or `postgres:...`).
 pub async fn connect(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+    connect_with_statement_limit(url, pool_size, None).await
+}
+
+/// Connects to `url`, stopping any statement that runs longer than `statement_limit` (the
+/// request timeout): `statement_timeout` on PostgreSQL, an interrupt of the read connections on
+/// SQLite (see [`crate::db_limits`]).
+pub async fn connect_with_statement_limit(
+    url: &str,
+    pool_size: u32,
+    statement_limit: Option<Duration>,
+) -> Result<Db, DbErr> {
     if url.starts_with("sqlite:") {
-        connect_sqlite(url, pool_size).await
+        connect_sqlite(url, pool_size, statement_limit).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        connect_postgres(url, pool_size).await
+        connect_postgres(url, pool_size, statement_limit).await
     } else {
         Err(DbErr::Custom(format!(
             "unsupported database URL {url:?}: use sqlite://FILE?mode=rwc or postgres://..."
@@ -79,7 +90,11 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<Db, DbErr> {
     }
 }
 
-async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+async fn connect_sqlite(
+    url: &str,
+    pool_size: u32,
+    statement_limit: Option<Duration>,
+) -> Result<Db, DbErr> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
         .journal_mode(SqliteJournalMode::Wal)
@@ -115,6 +130,12 @@ async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
     let readers = SqlitePoolOptions::new()
         .max_connections(pool_size.max(1))
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(crate::db_limits::interrupt_long_sqlite_statements(
+                conn,
+                statement_limit,
+            ))
+        })
         .connect_with(options.read_only(true))
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
@@ -128,9 +149,14 @@ async fn connect_sqlite(url: &str, pool_size: u32) -> Result<Db, DbErr> {
     })
 }
 
-async fn connect_postgres(url: &str, pool_size: u32) -> Result<Db, DbErr> {
+async fn connect_postgres(
+    url: &str,
+    pool_size: u32,
+    statement_limit: Option<Duration>,
+) -> Result<Db, DbErr> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?;
+    let options = crate::db_limits::postgres_statement_timeout(options, statement_limit);
     let pool = PgPoolOptions::new()
         .max_connections(pool_size.max(2))
         .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -40,6 +40,21 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Connects and migrates, then the connections that serve requests: their statements stop at
+/// the request timeout. (Migrations run without that limit: on PostgreSQL they use connections
+/// of their own, closed before serving starts; on SQLite the limit is on the readers only.)
+async fn serving_connections(settings: &Settings) -> anyhow::Result<Db> {
+    let db = connect_and_migrate(settings).await?;
+    let url = &settings.database_url;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(db); // closing would lose it; its one connection serves unlimited
+    }
+    db.close().await;
+    db::connect_with_statement_limit(url, settings.db_pool_size, Some(settings.request_timeout()))
+        .await
+        .context("cannot connect to the database (check LEADQ_DATABASE_URL)")
+}
+
 /// The token keys, and whether they are the generated development ones.
 pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKeys, bool)> {
     let (secret, development) = match &settings.jwt_secret {
@@ -73,7 +88,7 @@ pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKe
 impl Application {
     /// Connects, migrates, builds the schema and binds `settings.bind` (port 0: any free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = connect_and_migrate(&settings).await?;
+        let db = serving_connections(&settings).await?;
         let (keys, development) = token_keys(&settings, &db).await?;
 
         let development_token = if development {

@@ -10,6 +10,7 @@ mod m20261123_000001_create_records;
 mod m20261123_000002_idempotency;
 mod m20261123_000003_duplicate_detection;
 mod m20261123_000004_covering_match_key_indexes;
+pub mod m20261130_000005_text_search_indexes;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_idempotency::Migration),
             Box::new(m20261123_000003_duplicate_detection::Migration),
             Box::new(m20261123_000004_covering_match_key_indexes::Migration),
+            Box::new(m20261130_000005_text_search_indexes::Migration),
         ]
     }
 }

@@ -82,6 +82,8 @@ pub async fn list(
     let mut query = account::Entity::find();
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         query = query.filter(text_search(
+            db.backend(),
+            "accounts",
             text,
             &[
                 account::Column::Name,

@@ -79,6 +79,8 @@ pub async fn list(
     let mut query = contact::Entity::find();
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         query = query.filter(text_search(
+            db.backend(),
+            "contacts",
             text,
             &[
                 contact::Column::FirstName,

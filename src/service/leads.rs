@@ -124,6 +124,8 @@ pub async fn list(
         .filter(|t| !t.is_empty())
     {
         condition = condition.add(text_search(
+            db.backend(),
+            "leads",
             text,
             &[
                 lead::Column::Topic,
