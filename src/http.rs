@@ -171,6 +171,19 @@ pub fn graphiql_page(token: Option<&str>) -> String {
     source.finish()
 }
 
+/// Any other method on `/graphql`: 405 with `Allow: GET, POST`.
+pub async fn method_not_allowed() -> HttpResponse {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "use POST (or GET for queries)",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
 /// `GET /health`.
 pub async fn health(state: web::Data<Arc<HttpState>>) -> HttpResponse {
     match state.db.read.ping().await {

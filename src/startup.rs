@@ -171,13 +171,19 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(max_body))
-                .route("/graphql", web::post().to(http::graphql_post))
-                .route("/graphql", web::get().to(http::graphql_get))
+                .service(
+                    web::resource("/graphql")
+                        .route(web::post().to(http::graphql_post))
+                        .route(web::get().to(http::graphql_get))
+                        .default_service(web::to(http::method_not_allowed)),
+                )
                 .route("/health", web::get().to(http::health))
         })
         // SIGTERM / SIGINT: stop accepting, let running requests finish for `grace` seconds,
         // then drop (cancel) the rest; `run_until_stopped` then returns.
         .shutdown_timeout(grace)
+        // A client that closes its side is gone: drop its request (and its work) at once.
+        .h1_allow_half_closed(false)
         .client_request_timeout(std::time::Duration::from_secs(10))
         .listen(listener)?
         .run();

@@ -17,3 +17,4 @@ mod lifecycle;
 mod qualification;
 mod records;
 mod schema;
+mod security;
