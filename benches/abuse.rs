@@ -188,7 +188,7 @@ fn attacks(matched: &str, noted: &str) -> Vec<(&'static str, Value)> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let notes = (0..40)
+    let notes = (0..30)
         .map(|i| format!("n{i}: lead(id: \"{noted}\") {{ notes(first: 10) {{ text }} }}"))
         .collect::<Vec<_>>()
         .join(" ");
@@ -206,7 +206,7 @@ fn attacks(matched: &str, noted: &str) -> Vec<(&'static str, Value)> {
             json!({ "query": format!("{{ {searches} }}") }),
         ),
         (
-            "40 aliases of 10 notes of 100 KB",
+            "30 aliases of 10 notes of 100 KB",
             json!({ "query": format!("{{ {notes} }}") }),
         ),
     ]

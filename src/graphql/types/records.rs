@@ -8,7 +8,7 @@ use entity::{account, contact, lead, note, opportunity, stakeholder, user};
 use super::enums::*;
 use super::scalars::Decimal;
 use crate::domain::values::format_cents;
-use crate::graphql::limits::charged;
+use crate::graphql::limits::{NOTE_TEXT_WEIGHT, charged};
 use crate::graphql::loaders::*;
 
 /// A postal address.
@@ -195,7 +195,7 @@ impl Lead {
     }
     /// Free-text description.
     async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        charged(ctx, self.0.description.as_deref())
+        charged(ctx, self.0.description.as_deref(), 1)
     }
     /// The company's industry.
     async fn industry(&self) -> Option<&str> {
@@ -565,7 +565,7 @@ impl Opportunity {
     }
     /// Free-text description.
     async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        charged(ctx, self.0.description.as_deref())
+        charged(ctx, self.0.description.as_deref(), 1)
     }
     /// The account the opportunity is with.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
@@ -674,11 +674,11 @@ impl Note {
     }
     /// Subject line.
     async fn subject(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        charged(ctx, self.0.subject.as_deref())
+        charged(ctx, self.0.subject.as_deref(), NOTE_TEXT_WEIGHT)
     }
     /// Body.
     async fn text(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        charged(ctx, self.0.text.as_deref())
+        charged(ctx, self.0.text.as_deref(), NOTE_TEXT_WEIGHT)
     }
     /// The kind of record the note is regarding.
     async fn regarding_type(&self) -> RecordType {
