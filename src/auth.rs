@@ -2,7 +2,10 @@
 //!
 //! A token's subject is a user id in the database; the user's roles are read from the database
 //! on each request, so a role change takes effect at once. Only HS256 is accepted (no `none`, no
-//! algorithm confusion); `exp` is required; `iss` and `aud` are checked when configured.
+//! algorithm confusion); `exp` is required; `iss` and `aud` are checked when configured; `nbf`
+//! and `iat` may not lie in the future (beyond [`LEEWAY_SECONDS`] of clock skew); and a token may
+//! not live longer than the maximum lifetime (`exp` − `iat`, or `exp` − now without `iat`;
+//! default [`DEFAULT_MAX_LIFETIME_HOURS`]), so `exp` = 2^63−1 is refused.
 
 use chrono::Utc;
 use entity::Role;
@@ -41,12 +44,20 @@ impl Actor {
     }
 }
 
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECONDS: i64 = 30;
+/// Default longest lifetime of a token, in hours (30 days).
+pub const DEFAULT_MAX_LIFETIME_HOURS: i64 = 24 * 30;
+
 /// The claims of a leadq bearer token.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: String,
     exp: i64,
-    iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +72,7 @@ pub struct TokenKeys {
     validation: Validation,
     issuer: Option<String>,
     audience: Option<String>,
+    max_lifetime: chrono::Duration,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -74,7 +86,8 @@ impl TokenKeys {
     pub fn new(secret: &[u8], issuer: Option<String>, audience: Option<String>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS.unsigned_abs();
+        validation.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         if issuer.is_some() {
             required.push("iss");
@@ -97,16 +110,38 @@ impl TokenKeys {
             validation,
             issuer,
             audience,
+            max_lifetime: chrono::Duration::hours(DEFAULT_MAX_LIFETIME_HOURS),
         }
+    }
+
+    /// The same keys, refusing tokens that live longer than `max_lifetime`.
+    pub fn with_max_lifetime(mut self, max_lifetime: chrono::Duration) -> Self {
+        self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// The longest lifetime a token may have.
+    pub fn max_lifetime(&self) -> chrono::Duration {
+        self.max_lifetime
     }
 
     /// A token for `user_id`, valid for `ttl`.
     pub fn mint(&self, user_id: Uuid, ttl: chrono::Duration) -> AppResult<String> {
+        if ttl > self.max_lifetime {
+            return Err(AppError::bad_input(
+                "ttlHours",
+                format!(
+                    "a token may be valid for at most {} hours (LEADQ_JWT_MAX_LIFETIME_HOURS)",
+                    self.max_lifetime.num_hours()
+                ),
+            ));
+        }
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             exp: now + ttl.num_seconds(),
-            iat: now,
+            iat: Some(now),
+            nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
@@ -118,6 +153,23 @@ impl TokenKeys {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
             AppError::Unauthenticated(format!("invalid bearer token: {}", describe(&e)))
         })?;
+        let refuse = |why: &str| AppError::Unauthenticated(format!("invalid bearer token: {why}"));
+        let now = Utc::now().timestamp();
+        if let Some(iat) = data.claims.iat
+            && iat > now.saturating_add(LEEWAY_SECONDS)
+        {
+            return Err(refuse("issued in the future"));
+        }
+        let start = data.claims.iat.unwrap_or(now).min(now);
+        let lifetime = data.claims.exp.saturating_sub(start);
+        if lifetime
+            > self
+                .max_lifetime
+                .num_seconds()
+                .saturating_add(LEEWAY_SECONDS)
+        {
+            return Err(refuse("valid for longer than the maximum token lifetime"));
+        }
         Uuid::parse_str(&data.claims.sub).map_err(|_| {
             AppError::Unauthenticated("invalid bearer token: subject is not a user id".to_owned())
         })
@@ -175,6 +227,46 @@ mod tests {
         let token = a.mint(Uuid::now_v7(), chrono::Duration::hours(1)).unwrap();
         assert!(b.verify(&token).is_err());
         assert!(a.verify(&token).is_ok());
+    }
+
+    /// A token with these claims, signed with `keys`' secret.
+    fn signed(claims: serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret-secret-secret-secret-1234"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn future_nbf_and_iat_and_overlong_lifetimes_are_refused() {
+        let keys = TokenKeys::new(b"secret-secret-secret-secret-1234", None, None);
+        let sub = Uuid::now_v7().to_string();
+        let now = Utc::now().timestamp();
+        let ok = signed(serde_json::json!({ "sub": sub, "exp": now + 3600, "iat": now }));
+        assert!(keys.verify(&ok).is_ok());
+        let skewed = signed(serde_json::json!({ "sub": sub, "exp": now + 3600, "iat": now + 10 }));
+        assert!(
+            keys.verify(&skewed).is_ok(),
+            "small clock skew is tolerated"
+        );
+        for claims in [
+            serde_json::json!({ "sub": sub, "exp": now + 3600, "nbf": now + 600 }),
+            serde_json::json!({ "sub": sub, "exp": now + 3600, "iat": now + 10 * 365 * 86_400 }),
+            serde_json::json!({ "sub": sub, "exp": i64::MAX }),
+            serde_json::json!({ "sub": sub, "exp": i64::MAX, "iat": now }),
+            serde_json::json!({ "sub": sub, "exp": now + 31 * 86_400, "iat": now }),
+        ] {
+            assert!(keys.verify(&signed(claims.clone())).is_err(), "{claims}");
+        }
+        let short = keys.clone().with_max_lifetime(chrono::Duration::hours(1));
+        assert!(short.verify(&ok).is_ok());
+        assert!(
+            short
+                .mint(Uuid::now_v7(), chrono::Duration::hours(2))
+                .is_err()
+        );
     }
 
     #[test]

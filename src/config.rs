@@ -80,15 +80,6 @@ pub struct Settings {
     )]
     pub db_lock_timeout_ms: u64,
 
-    /// PostgreSQL: longest run of one statement, in milliseconds (a backstop; 0: none).
-    #[arg(
-        long,
-        env = "LEADQ_DB_STATEMENT_TIMEOUT_MS",
-        default_value_t = 30_000,
-        global = true
-    )]
-    pub db_statement_timeout_ms: u64,
-
     /// Most single qualifications waiting for their turn; more get SERVER_BUSY.
     #[arg(
         long,
@@ -167,7 +158,79 @@ pub struct Settings {
         global = true
     )]
     pub max_subscriptions: usize,
+
+    /// Longest a request may run, in seconds (fractions allowed); then it is stopped, its
+    /// database statements included, and answered `TIMEOUT`.
+    #[arg(long, env = "LEADQ_REQUEST_TIMEOUT_SECONDS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECONDS, global = true)]
+    pub request_timeout_seconds: f64,
+
+    /// Longest a client may take to send its request body, in seconds (slow bodies are cut off
+    /// with HTTP 408).
+    #[arg(
+        long,
+        env = "LEADQ_BODY_TIMEOUT_SECONDS",
+        default_value_t = 10.0,
+        global = true
+    )]
+    pub body_timeout_seconds: f64,
+
+    /// Largest response body, in bytes; a larger answer is replaced by `RESPONSE_TOO_LARGE`.
+    #[arg(long, env = "LEADQ_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES, global = true)]
+    pub max_response_bytes: usize,
+
+    /// Highest cost of one request (all operations of a batch together); see the README for the
+    /// formula.
+    #[arg(long, env = "LEADQ_MAX_QUERY_COST", default_value_t = crate::graphql::limits::DEFAULT_MAX_COST, global = true)]
+    pub max_query_cost: u64,
+
+    /// Requests per second each user may send on average (token bucket); default: 10 in
+    /// production mode, unlimited otherwise; 0 turns the limit off.
+    #[arg(long, env = "LEADQ_RATE_LIMIT_PER_SECOND", global = true)]
+    pub rate_limit_per_second: Option<u32>,
+
+    /// Requests a user may send at once above the average rate (the bucket's size); default:
+    /// twice the rate.
+    #[arg(long, env = "LEADQ_RATE_LIMIT_BURST", global = true)]
+    pub rate_limit_burst: Option<u32>,
+
+    /// Requests of one user running at the same time; default: 4 in production mode, unlimited
+    /// otherwise; 0 turns the limit off.
+    #[arg(long, env = "LEADQ_MAX_INFLIGHT_PER_USER", global = true)]
+    pub max_inflight_per_user: Option<u32>,
+
+    /// Longest a bearer token may be valid (`exp` − `iat`, or `exp` − now without `iat`), in
+    /// hours; longer-lived tokens are refused.
+    #[arg(long, env = "LEADQ_JWT_MAX_LIFETIME_HOURS", default_value_t = 24 * 30, global = true)]
+    pub jwt_max_lifetime_hours: i64,
+
+    /// How long SIGTERM / Ctrl-C waits for running requests before cancelling them, in seconds.
+    #[arg(
+        long,
+        env = "LEADQ_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_grace_seconds: u64,
+
+    /// Longest request URI, in bytes; longer ones get HTTP 414.
+    #[arg(
+        long,
+        env = "LEADQ_MAX_URI_BYTES",
+        default_value_t = 8192,
+        global = true
+    )]
+    pub max_uri_bytes: usize,
 }
+
+/// Default request timeout, in seconds: long enough for a 10,000-lead `qualifyLeads`.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: f64 = 60.0;
+/// Default response cap: 32 MiB, several times a full 10,000-lead `qualifyLeads` answer with its
+/// records.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// Requests per second per user in production mode unless configured.
+pub const PRODUCTION_RATE_LIMIT_PER_SECOND: u32 = 10;
+/// Requests running at once per user in production mode unless configured.
+pub const PRODUCTION_MAX_INFLIGHT_PER_USER: u32 = 4;
 
 impl Settings {
     /// Settings for tests and tools: an explicit database, any free port, development mode.
@@ -186,7 +249,6 @@ impl Settings {
             max_bulk_leads: 10_000,
             db_pool_size: 8,
             db_lock_timeout_ms: 5_000,
-            db_statement_timeout_ms: 30_000,
             qualify_queue_capacity: 1_024,
             qualify_queue_deadline_ms: 10_000,
             idempotency_ttl_seconds: 86_400,
@@ -196,7 +258,45 @@ impl Settings {
             job_workers: None,
             max_subscriptions_per_user: 10,
             max_subscriptions: 1_000,
+            request_timeout_seconds: DEFAULT_REQUEST_TIMEOUT_SECONDS,
+            body_timeout_seconds: 10.0,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_query_cost: crate::graphql::limits::DEFAULT_MAX_COST,
+            rate_limit_per_second: None,
+            rate_limit_burst: None,
+            max_inflight_per_user: None,
+            jwt_max_lifetime_hours: 24 * 30,
+            shutdown_grace_seconds: 30,
+            max_uri_bytes: 8192,
         }
+    }
+
+    /// The per-user request rate in force: configured (0 = off), else on in production only.
+    pub fn rate_limit(&self) -> Option<u32> {
+        match self.rate_limit_per_second {
+            Some(0) => None,
+            Some(rate) => Some(rate),
+            None => self.production.then_some(PRODUCTION_RATE_LIMIT_PER_SECOND),
+        }
+    }
+
+    /// The per-user in-flight limit in force: configured (0 = off), else on in production only.
+    pub fn inflight_limit(&self) -> Option<u32> {
+        match self.max_inflight_per_user {
+            Some(0) => None,
+            Some(limit) => Some(limit),
+            None => self.production.then_some(PRODUCTION_MAX_INFLIGHT_PER_USER),
+        }
+    }
+
+    /// The request timeout as a duration (at least a millisecond).
+    pub fn request_timeout(&self) -> std::time::Duration {
+        seconds(self.request_timeout_seconds)
+    }
+
+    /// The body read timeout as a duration.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        seconds(self.body_timeout_seconds)
     }
 
     /// Whether GraphiQL is served.
@@ -207,5 +307,14 @@ impl Settings {
     /// Whether introspection (and field suggestions) are answered.
     pub fn introspection_enabled(&self) -> bool {
         self.introspection.unwrap_or(!self.production)
+    }
+}
+
+/// A positive number of seconds (fractions allowed) as a duration; nonsense becomes a millisecond.
+fn seconds(value: f64) -> std::time::Duration {
+    if value.is_finite() && value > 0.001 {
+        std::time::Duration::from_secs_f64(value.min(86_400.0 * 365.0))
+    } else {
+        std::time::Duration::from_millis(1)
     }
 }

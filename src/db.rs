@@ -74,17 +74,19 @@ pub struct ConnectOptions {
     /// The longest wait for a lock: PostgreSQL `lock_timeout`, SQLite `busy_timeout` (another
     /// process's writer).
     pub lock_timeout: Duration,
-    /// PostgreSQL `statement_timeout` (zero: none).
-    pub statement_timeout: Duration,
+    /// Statements running longer are stopped (the request timeout): `statement_timeout` on
+    /// PostgreSQL, an interrupt of the read connections on SQLite (see [`crate::db_limits`]).
+    /// `None` for connections that must not be cut short (migrations).
+    pub statement_limit: Option<Duration>,
 }
 
 impl ConnectOptions {
-    /// A pool of `pool_size` with the default timeouts (5 s for a lock, 30 s per statement).
+    /// A pool of `pool_size` waiting at most 5 s for a lock, with no statement limit.
     pub fn with_pool_size(pool_size: u32) -> Self {
         Self {
             pool_size,
             lock_timeout: Duration::from_secs(5),
-            statement_timeout: Duration::from_secs(30),
+            statement_limit: None,
         }
     }
 }
@@ -104,6 +106,7 @@ pub async fn connect(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
 
 async fn connect_sqlite(url: &str, connect: ConnectOptions) -> Result<Db, DbErr> {
     let pool_size = connect.pool_size;
+    let statement_limit = connect.statement_limit;
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
         .journal_mode(SqliteJournalMode::Wal)
@@ -139,6 +142,12 @@ async fn connect_sqlite(url: &str, connect: ConnectOptions) -> Result<Db, DbErr>
     let readers = SqlitePoolOptions::new()
         .max_connections(pool_size.max(1))
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(crate::db_limits::interrupt_long_sqlite_statements(
+                conn,
+                statement_limit,
+            ))
+        })
         .connect_with(options.read_only(true))
         .await
         .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())))?;
@@ -152,19 +161,16 @@ async fn connect_sqlite(url: &str, connect: ConnectOptions) -> Result<Db, DbErr>
     })
 }
 
-/// PostgreSQL: one pool; every connection gets `lock_timeout` and `statement_timeout`, so a
-/// lock held too long by another transaction (or process) ends in a clear, retryable error
-/// instead of an endless wait. A connection the server dropped (a restart,
-/// `pg_terminate_backend`) is noticed when it is next taken from the pool and replaced, so
-/// the server recovers by itself.
+/// PostgreSQL: one pool; every connection gets `lock_timeout` (and `statement_timeout` when
+/// there is a statement limit), so a lock held too long by another transaction (or process)
+/// ends in a clear, retryable error instead of an endless wait. A connection the server dropped
+/// (a restart, `pg_terminate_backend`) is noticed when it is next taken from the pool and
+/// replaced, so the server recovers by itself.
 async fn connect_postgres(url: &str, options: ConnectOptions) -> Result<Db, DbErr> {
-    let millis = |d: Duration| d.as_millis().to_string();
     let connect = PgConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
-        .options([
-            ("lock_timeout", millis(options.lock_timeout)),
-            ("statement_timeout", millis(options.statement_timeout)),
-        ]);
+        .options([("lock_timeout", options.lock_timeout.as_millis().to_string())]);
+    let connect = crate::db_limits::postgres_statement_timeout(connect, options.statement_limit);
     let pool = PgPoolOptions::new()
         .max_connections(options.pool_size.max(2))
         .test_before_acquire(true)

@@ -5,7 +5,6 @@
 //! the only way into a GraphQL error is [`From<AppError> for async_graphql::Error`], which sets the
 //! code, the field where there is one, and hides internal causes behind "internal server error".
 
-use async_graphql::ErrorExtensions;
 use sea_orm::{DbErr, SqlErr};
 
 /// Everything that can go wrong in a use case, as a client should learn it.
@@ -45,6 +44,17 @@ pub enum AppError {
     /// The database cannot be reached (restarting, connections dropped, pool exhausted);
     /// nothing was written, and the same request may be retried after the given time.
     DatabaseUnavailable { retry_after_seconds: u64 },
+    /// The caller sent too many requests, or has too many running; retry after the delay.
+    RateLimited {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    /// The request ran longer than the configured limit and was stopped.
+    Timeout { limit_seconds: f64 },
+    /// The answer would be larger than the configured limit; ask for less.
+    ResponseTooLarge { max_bytes: usize },
+    /// The request costs more than the configured limit (lists multiply their children).
+    QueryTooComplex { cost: u64, max_cost: u64 },
     /// A bug or an infrastructure failure; the cause is logged, never sent.
     Internal(String),
 }
@@ -82,6 +92,10 @@ impl AppError {
             Self::BatchTooLarge { .. } => "BATCH_TOO_LARGE",
             Self::ServerBusy { .. } => "SERVER_BUSY",
             Self::DatabaseUnavailable { .. } => "DATABASE_UNAVAILABLE",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Timeout { .. } => "TIMEOUT",
+            Self::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
+            Self::QueryTooComplex { .. } => "QUERY_TOO_COMPLEX",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -110,14 +124,32 @@ impl AppError {
             Self::DatabaseUnavailable { .. } => {
                 "the database is unavailable; nothing was written, try again shortly".to_owned()
             }
+            Self::RateLimited { message, .. } => message.clone(),
+            Self::Timeout { limit_seconds } => format!(
+                "the request ran longer than {limit_seconds} s and was stopped; ask for less or \
+                 retry later"
+            ),
+            Self::ResponseTooLarge { max_bytes } => format!(
+                "the response would be larger than {max_bytes} bytes; ask for fewer items or \
+                 fields (page with first/after)"
+            ),
+            Self::QueryTooComplex { cost, max_cost } => format!(
+                "the request costs {cost}, more than the {max_cost} allowed: every list multiplies \
+                 the cost of what it selects by its size (first, or the list's cap); ask for \
+                 smaller pages or fewer fields"
+            ),
             Self::Internal(_) => "internal server error".to_owned(),
         }
     }
 
-    /// For retryable errors, how long the client should wait before retrying.
+    /// Seconds after which a retry may succeed, where known (`extensions.retryAfterSeconds`).
     pub fn retry_after_seconds(&self) -> Option<u64> {
         match self {
-            Self::ServerBusy {
+            Self::RateLimited {
+                retry_after_seconds,
+                ..
+            }
+            | Self::ServerBusy {
                 retry_after_seconds,
                 ..
             }
@@ -136,6 +168,38 @@ impl AppError {
         }
     }
 
+    /// The error as `extensions` of a GraphQL error: its code and, where they apply, the field,
+    /// the record kind, `retryAfterSeconds`, and the cost figures.
+    pub fn extensions(&self) -> async_graphql::ErrorExtensionValues {
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", self.code());
+        match self {
+            Self::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+            Self::ChoiceRequired { record, .. } => ext.set("field", *record),
+            Self::NotFound { record, .. } => ext.set("record", *record),
+            Self::QueryTooComplex { cost, max_cost } => {
+                ext.set("cost", *cost);
+                ext.set("maxCost", *max_cost);
+            }
+            Self::ResponseTooLarge { max_bytes } => ext.set("maxBytes", *max_bytes as u64),
+            _ => {}
+        }
+        if let Some(seconds) = self.retry_after_seconds() {
+            ext.set("retryAfterSeconds", seconds);
+        }
+        ext
+    }
+
+    /// The error as a GraphQL server error (for answers built outside a resolver).
+    pub fn to_server_error(&self) -> async_graphql::ServerError {
+        if let Self::Internal(cause) = self {
+            log_internal(cause);
+        }
+        let mut error = async_graphql::ServerError::new(self.message(), None);
+        error.extensions = Some(self.extensions());
+        error
+    }
+
     /// An internal error with its cause, which is logged where the error is turned into a
     /// response and never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -150,11 +214,21 @@ impl From<DbErr> for AppError {
     /// Classifies a database error: unreachable database, busy (lock or statement timeouts,
     /// serialization failures), constraint violations, or internal.
     fn from(err: DbErr) -> Self {
+        let classified = Self::classify(&err);
+        if matches!(classified, Self::DatabaseUnavailable { .. }) {
+            note_unavailable(&err.to_string());
+        }
+        classified
+    }
+}
+
+impl AppError {
+    fn classify(err: &DbErr) -> Self {
         use sea_orm::RuntimeErr;
         let unavailable = Self::DatabaseUnavailable {
             retry_after_seconds: DATABASE_RETRY_AFTER_SECONDS,
         };
-        let sqlx_error = match &err {
+        let sqlx_error = match err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return unavailable,
             DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
                 Some(e.as_ref())
@@ -234,33 +308,51 @@ fn classify_code(code: &str, sqlite: bool) -> Option<AppError> {
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         if let AppError::Internal(cause) = &err {
-            tracing::error!(%cause, "internal error");
+            log_internal(cause);
         }
         let mut error = async_graphql::Error::new(err.message());
-        let code = err.code();
-        let field = match &err {
-            AppError::BadUserInput { field, .. } => Some(field.clone()),
-            AppError::ChoiceRequired { record, .. } => Some((*record).to_owned()),
-            _ => None,
-        };
-        let record = match &err {
-            AppError::NotFound { record, .. } => Some(*record),
-            _ => None,
-        };
-        let retry_after = err.retry_after_seconds();
-        error = error.extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(seconds) = retry_after {
-                ext.set("retryAfterSeconds", seconds);
-            }
-            if let Some(field) = &field {
-                ext.set("field", field.as_str());
-            }
-            if let Some(record) = record {
-                ext.set("record", record);
-            }
-        });
+        error.extensions = Some(err.extensions());
         error
+    }
+}
+
+/// How often database-unavailable failures are reported: one line per interval with their
+/// count, not one per failure (an overloaded pool or a restarting database fails many requests
+/// at once).
+const UNAVAILABLE_WARNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Unavailable-database failures since the last report, and when that was.
+static UNAVAILABLE: std::sync::Mutex<(u64, Option<std::time::Instant>)> =
+    std::sync::Mutex::new((0, None));
+
+/// Logs an internal error's cause (a pool timeout counts as the database being unavailable).
+pub fn log_internal(cause: &str) {
+    if cause.contains("pool timed out") || cause.contains("PoolTimedOut") {
+        note_unavailable(cause);
+    } else {
+        tracing::error!(%cause, "internal error");
+    }
+}
+
+/// Counts a failure because the database is unavailable; one warning per
+/// [`UNAVAILABLE_WARNING_INTERVAL`] with the count and the latest cause.
+pub fn note_unavailable(cause: &str) {
+    let Ok(mut state) = UNAVAILABLE.lock() else {
+        return;
+    };
+    state.0 += 1;
+    let now = std::time::Instant::now();
+    let due = state
+        .1
+        .is_none_or(|last| now.duration_since(last) >= UNAVAILABLE_WARNING_INTERVAL);
+    if due {
+        tracing::warn!(
+            failures = state.0,
+            interval_seconds = UNAVAILABLE_WARNING_INTERVAL.as_secs(),
+            latest = %cause,
+            "the database was unavailable (connections refused or dropped, or the pool timed out)"
+        );
+        *state = (0, Some(now));
     }
 }
 

@@ -9,20 +9,41 @@
 //!
 //! Every GraphQL request needs `Authorization: Bearer <token>`; without a valid one the answer is
 //! HTTP 401 with `WWW-Authenticate: Bearer` and an `UNAUTHENTICATED` error.
+//!
+//! Limits, in the order they apply (see [`RequestLimits`]): a URI longer than the limit is 414;
+//! a body must arrive within the body timeout (408) and stay under the size limit once decoded
+//! (413; a `Content-Encoding` that does not decode is 400); a user over the rate or in-flight
+//! limit gets 429 `RATE_LIMITED` with `Retry-After`; the cost model of
+//! [`crate::graphql::limits`] refuses expensive operations before they run; a request running
+//! past the timeout is dropped, database statements included, and answered 503 `TIMEOUT`; an
+//! answer larger than the response cap is replaced by `RESPONSE_TOO_LARGE`. A client that
+//! disconnects drops its request's work with it. Every error body, whichever layer produced
+//! it, is the GraphQL error shape with a code and no internal detail ([`json_errors`]).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Decompress, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+use futures_util::StreamExt;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::auth::{Actor, TokenKeys, bearer_token};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::graphql::limits::{RequestBudget, ResponseBytes, SelectedOperation};
 use crate::graphql::loaders::loaders;
 use crate::graphql::schema::AppSchema;
 use crate::service;
@@ -41,11 +62,95 @@ struct GetParams {
     variables: Option<String>,
 }
 
+/// The per-request limits of [`HttpState`].
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// Longest a request may run.
+    pub timeout: Duration,
+    /// Longest the body may take to arrive.
+    pub body_timeout: Duration,
+    /// Largest body, decoded.
+    pub max_body_bytes: usize,
+    /// Largest answer.
+    pub max_response_bytes: usize,
+    /// Longest URI.
+    pub max_uri_bytes: usize,
+}
+
+/// Requests of each user running now, capped.
+pub struct InFlight {
+    max: u32,
+    running: Mutex<HashMap<Uuid, u32>>,
+}
+
+/// A running request's place in [`InFlight`]; dropping it frees the place.
+pub struct InFlightSlot<'a> {
+    inflight: &'a InFlight,
+    user: Uuid,
+}
+
+impl InFlight {
+    /// At most `max` requests per user at once.
+    pub fn new(max: u32) -> Self {
+        Self {
+            max,
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A place for one more request of `user`, unless they have `max` running.
+    fn enter(&self, user: Uuid) -> Option<InFlightSlot<'_>> {
+        let mut running = self.running.lock().ok()?;
+        let count = running.entry(user).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightSlot {
+            inflight: self,
+            user,
+        })
+    }
+}
+
+impl Drop for InFlightSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.inflight.running.lock()
+            && let Some(count) = running.get_mut(&self.user)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Each user's token bucket (`governor`, keyed by user id).
+pub type UserRateLimiter = DefaultKeyedRateLimiter<Uuid>;
+
+/// A token bucket per user refilled at `per_second`, holding `burst` requests.
+pub fn rate_limiter(per_second: u32, burst: Option<u32>) -> Option<UserRateLimiter> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = burst
+        .and_then(NonZeroU32::new)
+        .unwrap_or_else(|| rate.saturating_mul(NonZeroU32::MIN.saturating_add(1)));
+    Some(UserRateLimiter::keyed(
+        Quota::per_second(rate).allow_burst(burst),
+    ))
+}
+
 /// What the handlers share.
 pub struct HttpState {
     pub schema: AppSchema,
     pub db: Db,
     pub keys: TokenKeys,
+    /// Time and size limits.
+    pub limits: RequestLimits,
+    /// Per-user request rate, when limited.
+    pub rate: Option<UserRateLimiter>,
+    /// Per-user concurrent requests, when limited.
+    pub inflight: Option<InFlight>,
     /// Whether introspection queries are answered.
     pub introspection: bool,
     /// GraphiQL page, when enabled; `{TOKEN}`-free.
@@ -64,6 +169,19 @@ pub fn graphiql_page(token: Option<&str>) -> String {
         source = source.header("Authorization", header);
     }
     source.finish()
+}
+
+/// Any other method on `/graphql`: 405 with `Allow: GET, POST`.
+pub async fn method_not_allowed() -> HttpResponse {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "use POST (or GET for queries)",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
 }
 
 /// `GET /health`.
@@ -135,10 +253,66 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<Arc<HttpState>>) -> 
     execute(&req, &state, BatchRequest::Single(request)).await
 }
 
+/// Reads the body: decoded per `Content-Encoding`, at most `max_bytes` once decoded, within
+/// `timeout` (a client sending a byte a second is cut off).
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: &RequestLimits,
+) -> Result<web::BytesMut, HttpResponse> {
+    let max = limits.max_body_bytes;
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("the request body is larger than {max} bytes"),
+        )
+    };
+    if let Some(length) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && length > max as u64
+    {
+        return Err(too_large());
+    }
+    let mut stream = Decompress::from_headers(payload.into_inner(), req.headers());
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|err| {
+                tracing::debug!(%err, "unreadable request body");
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the request body could not be read or decoded (check its Content-Encoding)",
+                )
+            })?;
+            if body.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(result) => result,
+        Err(_) => Err(error_response(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            &format!(
+                "the request body did not arrive within {} s",
+                limits.body_timeout.as_secs_f64()
+            ),
+        )),
+    }
+}
+
 /// `POST /graphql`.
 pub async fn graphql_post(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<Arc<HttpState>>,
 ) -> HttpResponse {
     let content_type = req
@@ -159,6 +333,10 @@ pub async fn graphql_post(
             "send the request as application/json",
         );
     }
+    let body = match read_body(&req, payload, &state.limits).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(err) => {
@@ -181,7 +359,8 @@ pub async fn graphql_post(
     execute(&req, &state, batch).await
 }
 
-/// Authenticates the caller, runs the operations and shapes the answer.
+/// Authenticates the caller, applies the per-user limits, runs the operations within the time
+/// limit and shapes the answer within the size limit.
 async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> HttpResponse {
     let actor = match authenticate(req, state).await {
         Ok(actor) => actor,
@@ -201,7 +380,7 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
                 StatusCode::UNAUTHORIZED
             };
             if let AppError::Internal(cause) = &err {
-                tracing::error!(%cause, "authentication failed");
+                crate::error::log_internal(cause);
             }
             let mut response = error_response(status, err.code(), &err.message());
             response.headers_mut().insert(
@@ -211,9 +390,89 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
             return response;
         }
     };
+    if let Some(limiter) = &state.rate
+        && let Err(not_until) = limiter.check_key(&actor.user_id)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return rate_limited(
+            seconds.max(1),
+            format!("too many requests: retry in {} s", seconds.max(1)),
+        );
+    }
+    let _slot = match &state.inflight {
+        Some(inflight) => match inflight.enter(actor.user_id) {
+            Some(slot) => Some(slot),
+            None => {
+                return rate_limited(
+                    1,
+                    format!(
+                        "too many requests running at once (at most {}): retry when one has \
+                         finished",
+                        inflight.max
+                    ),
+                );
+            }
+        },
+        None => None,
+    };
+    let output = ResponseBytes::new(state.limits.max_response_bytes);
+    let work = run_operations(state, &actor, batch, &output);
+    let response = match tokio::time::timeout(state.limits.timeout, work).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                user = %actor.user_id,
+                limit_seconds = state.limits.timeout.as_secs_f64(),
+                "request stopped at its time limit"
+            );
+            let err = AppError::Timeout {
+                limit_seconds: state.limits.timeout.as_secs_f64(),
+            };
+            return error_response(StatusCode::SERVICE_UNAVAILABLE, err.code(), &err.message());
+        }
+    };
+    if output.exceeded() {
+        return too_large_response(state.limits.max_response_bytes);
+    }
+    let mut body = CappedWriter {
+        bytes: Vec::new(),
+        max: state.limits.max_response_bytes,
+    };
+    if serde_json::to_writer(&mut body, &response).is_err() {
+        return too_large_response(state.limits.max_response_bytes);
+    }
+    match failed_as_a_whole_retryably(&response) {
+        Some(seconds) => {
+            let mut reply = HttpResponse::ServiceUnavailable()
+                .content_type("application/json")
+                .body(body.bytes);
+            set_retry_after(&mut reply, seconds);
+            reply
+        }
+        None => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body.bytes),
+    }
+}
+
+/// Runs the operations of a request, sharing one cost budget.
+async fn run_operations(
+    state: &HttpState,
+    actor: &Actor,
+    batch: BatchRequest,
+    output: &ResponseBytes,
+) -> BatchResponse {
+    let budget = RequestBudget::default();
     let prepare = |request: Request| -> Result<Request, ServerError> {
         check_document(&request, state.introspection)?;
-        Ok(request.data(actor.clone()).data(loaders(state.db.clone())))
+        let operation = SelectedOperation(request.operation_name.clone());
+        Ok(request
+            .data(actor.clone())
+            .data(loaders(state.db.clone()))
+            .data(budget.clone())
+            .data(operation)
+            .data(output.clone()))
     };
     let response = match batch {
         BatchRequest::Single(request) => match prepare(request) {
@@ -231,22 +490,51 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
             BatchResponse::Batch(responses)
         }
     };
-    let response = match response {
+    match response {
         BatchResponse::Single(r) => BatchResponse::Single(with_codes(r)),
         BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(with_codes).collect()),
-    };
-    match failed_as_a_whole_retryably(&response) {
-        Some(seconds) => {
-            let mut reply = HttpResponse::ServiceUnavailable()
-                .content_type("application/json")
-                .json(response);
-            set_retry_after(&mut reply, seconds);
-            reply
-        }
-        None => HttpResponse::Ok()
-            .content_type("application/json")
-            .json(response),
     }
+}
+
+/// A writer that refuses to grow past `max` bytes.
+struct CappedWriter {
+    bytes: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + data.len() > self.max {
+            return Err(std::io::Error::other("response too large"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn too_large_response(max_bytes: usize) -> HttpResponse {
+    let err = AppError::ResponseTooLarge { max_bytes };
+    HttpResponse::Ok().json(serde_json::json!({
+        "data": null,
+        "errors": [{ "message": err.message(), "extensions": err.extensions() }]
+    }))
+}
+
+/// HTTP 429 with `Retry-After` and a `RATE_LIMITED` error.
+fn rate_limited(retry_after_seconds: u64, message: String) -> HttpResponse {
+    let err = AppError::RateLimited {
+        message,
+        retry_after_seconds,
+    };
+    let mut response = HttpResponse::TooManyRequests().json(serde_json::json!({
+        "errors": [{ "message": err.message(), "extensions": err.extensions() }]
+    }));
+    set_retry_after(&mut response, retry_after_seconds);
+    response
 }
 
 /// The error codes that mean "nothing was done; the same request may succeed later".
@@ -312,6 +600,82 @@ async fn authenticate(req: &HttpRequest, state: &HttpState) -> Result<Actor, App
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the token's user does not exist".to_owned()))?;
     Ok(Actor::from_user(&user))
+}
+
+/// Refuses a URI longer than the limit with 414 (before routing, so any method and path).
+pub async fn limit_uri(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let max = req
+        .app_data::<web::Data<Arc<HttpState>>>()
+        .map_or(usize::MAX, |state| state.limits.max_uri_bytes);
+    let length = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if length > max {
+        let response = error_response(
+            StatusCode::URI_TOO_LONG,
+            "URI_TOO_LONG",
+            &format!("the request URI is {length} bytes long; at most {max} are allowed"),
+        );
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// The code of an HTTP error status.
+fn status_code_name(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "BAD_REQUEST",
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        StatusCode::REQUEST_TIMEOUT => "REQUEST_TIMEOUT",
+        StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+        StatusCode::URI_TOO_LONG => "URI_TOO_LONG",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+        StatusCode::TOO_MANY_REQUESTS => "RATE_LIMITED",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "HEADERS_TOO_LARGE",
+        StatusCode::SERVICE_UNAVAILABLE => "SERVICE_UNAVAILABLE",
+        s if s.is_server_error() => "INTERNAL_SERVER_ERROR",
+        _ => "BAD_REQUEST",
+    }
+}
+
+/// Error handler (for `ErrorHandlers::default_handler`): an error response that is not already
+/// JSON (actix-web's own: an unknown route, a body extractor's failure, a panic...) gets the
+/// GraphQL error shape with a code for its status, and none of its internal text.
+pub fn json_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    if status.is_server_error() {
+        tracing::error!(%status, error = ?res.response().error(), "server error");
+    }
+    let message = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    let (req, res) = res.into_parts();
+    let mut response = error_response(status, status_code_name(status), &message);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let response: HttpResponse<BoxBody> = response;
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }
 
 /// A response with one error and no data.

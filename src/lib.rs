@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod db_limits;
 pub mod domain;
 pub mod error;
 pub mod graphql;

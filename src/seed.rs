@@ -8,7 +8,8 @@ use entity::{LeadRating, LeadSource, LeadStatusReason, PurchaseProcess, Purchase
 
 use crate::auth::Actor;
 use crate::domain::qualification::{Outcome, QualifyRequest};
-use crate::domain::records::{AddressChanges, LeadChanges, NewAccount, NewContact};
+use crate::domain::records::{AddressChanges, Change, LeadChanges, NewAccount, NewContact, limits};
+use crate::domain::values::{CurrencyCode, Email, Money, Name, Phone, Topic, Website};
 use crate::error::{AppError, AppResult};
 use crate::service::{self, qualification::Qualifier};
 
@@ -104,6 +105,15 @@ fn text(value: &str) -> Option<Option<String>> {
     Some(Some(value.to_owned()))
 }
 
+/// A change to a value parsed like client input (the seed's data obeys the API's rules).
+fn set<T>(parsed: AppResult<Option<T>>) -> AppResult<Change<T>> {
+    parsed.map(Some)
+}
+
+fn some(value: impl Into<String>) -> Option<String> {
+    Some(value.into())
+}
+
 /// Seeds an empty database; refuses one that already has leads.
 pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
     let db = qualifier.db();
@@ -135,10 +145,14 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             db,
             &manager,
             NewAccount {
-                name: (*name).to_owned(),
-                website: Some(format!("https://www.{domain}/")),
-                phone: Some(format!("+1 (555) 01{i}-1000")),
-                email: Some(format!("info@{domain}")),
+                name: Name::parse_required("name", some(*name), limits::ACCOUNT_NAME)?,
+                website: Website::parse("website", some(format!("https://www.{domain}/")))?,
+                phone: Phone::parse(
+                    "phone",
+                    some(format!("+1 (555) 01{i}-1000")),
+                    limits::BUSINESS_PHONE,
+                )?,
+                email: Email::parse("email", some(format!("info@{domain}")))?,
                 address: AddressChanges {
                     city: text(city),
                     country_or_region: text(country),
@@ -153,12 +167,16 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             db,
             &manager,
             NewContact {
-                first_name: Some(first.to_owned()),
-                last_name: last.to_owned(),
+                first_name: Name::parse("firstName", some(first), limits::FIRST_NAME)?,
+                last_name: Name::parse_required("lastName", some(last), limits::LAST_NAME)?,
                 job_title: Some(title.to_owned()),
-                business_phone: Some(format!("+1 (555) 01{i}-2000")),
+                business_phone: Phone::parse(
+                    "businessPhone",
+                    some(format!("+1 (555) 01{i}-2000")),
+                    limits::BUSINESS_PHONE,
+                )?,
                 mobile_phone: None,
-                email: Some(format!("{}@{domain}", first.to_lowercase())),
+                email: Email::parse("email", some(format!("{}@{domain}", first.to_lowercase())))?,
                 address: AddressChanges::default(),
                 parent_account_id: Some(account.id),
             },
@@ -182,14 +200,25 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             .filter(char::is_ascii_alphanumeric)
             .collect();
         let changes = LeadChanges {
-            topic: text(TOPICS[i % TOPICS.len()]),
-            first_name: text(first),
-            last_name: text(last),
+            topic: set(Topic::parse("topic", some(TOPICS[i % TOPICS.len()])))?,
+            first_name: set(Name::parse("firstName", some(first), limits::FIRST_NAME))?,
+            last_name: set(Name::parse("lastName", some(last), limits::LAST_NAME))?,
             job_title: text(["Buyer", "CIO", "Founder", "Facilities Manager"][i % 4]),
-            business_phone: text(&format!("+1 555 02{:02} 3000", i)),
-            email: text(&format!("{}.{}@{slug}.example", first.to_lowercase(), i)),
-            company_name: text(company),
-            website: text(&format!("{slug}.example")),
+            business_phone: set(Phone::parse(
+                "businessPhone",
+                some(format!("+1 555 02{:02} 3000", i)),
+                limits::BUSINESS_PHONE,
+            ))?,
+            email: set(Email::parse(
+                "email",
+                some(format!("{}.{}@{slug}.example", first.to_lowercase(), i)),
+            ))?,
+            company_name: set(Name::parse(
+                "companyName",
+                some(*company),
+                limits::COMPANY_NAME,
+            ))?,
+            website: set(Website::parse("website", some(format!("{slug}.example"))))?,
             description: text("Came in through the spring campaign."),
             lead_source: Some(Some(
                 [
@@ -214,9 +243,15 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             } else {
                 PurchaseProcess::Individual
             })),
-            budget_amount_cents: Some(Some(i64::try_from(i + 1).unwrap_or(1) * 1_250_000)),
+            budget_amount: set(Money::parse(
+                "budgetAmount",
+                Some(&format!("{}", (i + 1) * 12_500)),
+            ))?,
             decision_maker: Some(Some(i % 3 == 0)),
-            currency_code: text(if i % 5 == 0 { "EUR" } else { "USD" }),
+            currency_code: set(CurrencyCode::parse(
+                "currencyCode",
+                some(if i % 5 == 0 { "EUR" } else { "USD" }),
+            ))?,
             address: AddressChanges {
                 city: text(["Paris", "Austin", "Oslo", "Lima"][i % 4]),
                 ..Default::default()
@@ -243,17 +278,32 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
     for (i, (name, domain, _, _)) in COMPANIES.iter().enumerate().take(6) {
         let (first, last, _) = PEOPLE[i];
         let changes = LeadChanges {
-            topic: text(&format!("Expansion at {name}")),
-            first_name: text(&first.to_uppercase()),
-            last_name: text(last),
-            email: text(&format!(
-                "  {}@{} ",
-                first.to_uppercase(),
-                domain.to_uppercase()
-            )),
-            business_phone: text(&format!("1555 01{i} 2000")),
-            company_name: text(&name.to_lowercase()),
-            website: text(domain),
+            topic: set(Topic::parse("topic", some(format!("Expansion at {name}"))))?,
+            first_name: set(Name::parse(
+                "firstName",
+                some(first.to_uppercase()),
+                limits::FIRST_NAME,
+            ))?,
+            last_name: set(Name::parse("lastName", some(last), limits::LAST_NAME))?,
+            email: set(Email::parse(
+                "email",
+                some(format!(
+                    "  {}@{} ",
+                    first.to_uppercase(),
+                    domain.to_uppercase()
+                )),
+            ))?,
+            business_phone: set(Phone::parse(
+                "businessPhone",
+                some(format!("1555 01{i} 2000")),
+                limits::BUSINESS_PHONE,
+            ))?,
+            company_name: set(Name::parse(
+                "companyName",
+                some(name.to_lowercase()),
+                limits::COMPANY_NAME,
+            ))?,
+            website: set(Website::parse("website", some(*domain)))?,
             ..Default::default()
         };
         service::leads::create(db, &sellers[i % 2], changes, None).await?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpServer, middleware, web};
 use anyhow::{Context, bail};
 use migration::{Migrator, MigratorTrait};
 use tracing_actix_web::TracingLogger;
@@ -15,7 +15,7 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::graphql::schema;
-use crate::http::{self, HttpState};
+use crate::http::{self, HttpState, InFlight, RequestLimits};
 use crate::service;
 use crate::service::events::{EventOptions, Events};
 use crate::service::qualification::concurrency::QueueOptions;
@@ -35,14 +35,18 @@ pub struct Application {
     development_token: Option<String>,
 }
 
-/// Connects to the database and applies pending migrations.
-pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
-    let options = db::ConnectOptions {
+/// How the settings say to connect; `statement_limit` for the connections that serve requests.
+fn connect_options(settings: &Settings, statement_limit: Option<Duration>) -> db::ConnectOptions {
+    db::ConnectOptions {
         pool_size: settings.db_pool_size,
         lock_timeout: Duration::from_millis(settings.db_lock_timeout_ms),
-        statement_timeout: Duration::from_millis(settings.db_statement_timeout_ms),
-    };
-    let db = db::connect(&settings.database_url, options)
+        statement_limit,
+    }
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
+    let db = db::connect(&settings.database_url, connect_options(settings, None))
         .await
         .with_context(|| "cannot connect to the database (check LEADQ_DATABASE_URL)")?;
     Migrator::up(&db.write, None)
@@ -96,6 +100,22 @@ pub fn qualifier(db: &Db, settings: &Settings, events: Events) -> Qualifier {
     )
 }
 
+/// Connects and migrates, then the connections that serve requests: their statements stop at
+/// the request timeout. (Migrations run without that limit: on PostgreSQL they use connections
+/// of their own, closed before serving starts; on SQLite the limit is on the readers only.)
+async fn serving_connections(settings: &Settings) -> anyhow::Result<Db> {
+    let db = connect_and_migrate(settings).await?;
+    let url = &settings.database_url;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(db); // closing would lose it; its one connection serves unlimited
+    }
+    db.close().await;
+    let options = connect_options(settings, Some(settings.request_timeout()));
+    db::connect(url, options)
+        .await
+        .context("cannot connect to the database (check LEADQ_DATABASE_URL)")
+}
+
 /// The token keys, and whether they are the generated development ones.
 pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKeys, bool)> {
     let (secret, development) = match &settings.jwt_secret {
@@ -119,14 +139,17 @@ pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKe
         secret.as_bytes(),
         settings.jwt_issuer.clone(),
         settings.jwt_audience.clone(),
-    );
+    )
+    .with_max_lifetime(chrono::Duration::hours(
+        settings.jwt_max_lifetime_hours.max(1),
+    ));
     Ok((keys, development))
 }
 
 impl Application {
     /// Connects, migrates, builds the schema and binds `settings.bind` (port 0: any free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = connect_and_migrate(&settings).await?;
+        let db = serving_connections(&settings).await?;
         let (keys, development) = token_keys(&settings, &db).await?;
 
         let development_token = if development {
@@ -143,14 +166,29 @@ impl Application {
 
         let qualifier = qualifier(&db, &settings, events(&db, &settings).await?);
         let graphiql = settings.graphiql_enabled();
+        let schema = schema::build(
+            db.clone(),
+            settings.introspection_enabled(),
+            qualifier.clone(),
+            settings.max_query_cost,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot build the schema: {}", e.message()))?;
+        let rate = settings
+            .rate_limit()
+            .and_then(|rate| http::rate_limiter(rate, settings.rate_limit_burst));
         let state = Arc::new(HttpState {
-            schema: schema::build(
-                db.clone(),
-                settings.introspection_enabled(),
-                qualifier.clone(),
-            ),
+            schema,
             db: db.clone(),
             keys: keys.clone(),
+            limits: RequestLimits {
+                timeout: settings.request_timeout(),
+                body_timeout: settings.body_timeout(),
+                max_body_bytes: settings.max_body_bytes,
+                max_response_bytes: settings.max_response_bytes,
+                max_uri_bytes: settings.max_uri_bytes,
+            },
+            rate,
+            inflight: settings.inflight_limit().map(InFlight::new),
             introspection: settings.introspection_enabled(),
             graphiql: graphiql.then(|| http::graphiql_page(None)),
             graphiql_with_token: graphiql
@@ -162,21 +200,53 @@ impl Application {
                 .flatten(),
         });
 
+        if state.rate.is_some() {
+            // Forget the buckets of users who have been quiet long enough to have a full one.
+            let state = Arc::downgrade(&state);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    match state.upgrade() {
+                        Some(state) => {
+                            if let Some(rate) = &state.rate {
+                                rate.retain_recent();
+                            }
+                        }
+                        None => break,
+                    }
+                }
+            });
+        }
+
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let max_body = settings.max_body_bytes;
         let cors_origins = settings.cors_origins.clone();
+        let grace = settings.shutdown_grace_seconds;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))
+                .wrap(middleware::from_fn(http::limit_uri))
+                .wrap(middleware::ErrorHandlers::new().default_handler(http::json_errors))
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(max_body))
-                .route("/graphql", web::post().to(http::graphql_post))
-                .route("/graphql", web::get().to(http::graphql_get))
+                .service(
+                    web::resource("/graphql")
+                        .route(web::post().to(http::graphql_post))
+                        .route(web::get().to(http::graphql_get))
+                        .default_service(web::to(http::method_not_allowed)),
+                )
                 .route("/health", web::get().to(http::health))
         })
+        // SIGTERM / SIGINT: stop accepting, let running requests finish for `grace` seconds,
+        // then drop (cancel) the rest; `run_until_stopped` then returns.
+        .shutdown_timeout(grace)
+        // A client that closes its side is gone: drop its request (and its work) at once.
+        .h1_allow_half_closed(false)
+        .client_request_timeout(std::time::Duration::from_secs(10))
         .listen(listener)?
         .run();
 

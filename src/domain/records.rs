@@ -6,6 +6,8 @@
 use entity::{LeadRating, LeadSource, PreferredContactMethod, PurchaseProcess, PurchaseTimeframe};
 use uuid::Uuid;
 
+use super::values::{CurrencyCode, Email, Money, Name, Phone, Topic, Website};
+
 /// A field of an update: absent, cleared or set.
 pub type Change<T> = Option<Option<T>>;
 
@@ -24,15 +26,15 @@ pub struct AddressChanges {
 /// The writable fields of a lead, for create and update alike.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadChanges {
-    pub topic: Change<String>,
-    pub first_name: Change<String>,
-    pub last_name: Change<String>,
+    pub topic: Change<Topic>,
+    pub first_name: Change<Name>,
+    pub last_name: Change<Name>,
     pub job_title: Change<String>,
-    pub business_phone: Change<String>,
-    pub mobile_phone: Change<String>,
-    pub email: Change<String>,
-    pub company_name: Change<String>,
-    pub website: Change<String>,
+    pub business_phone: Change<Phone>,
+    pub mobile_phone: Change<Phone>,
+    pub email: Change<Email>,
+    pub company_name: Change<Name>,
+    pub website: Change<Website>,
     pub address: AddressChanges,
     pub description: Change<String>,
     pub industry: Change<String>,
@@ -41,32 +43,32 @@ pub struct LeadChanges {
     pub preferred_contact_method: Change<PreferredContactMethod>,
     pub purchase_timeframe: Change<PurchaseTimeframe>,
     pub purchase_process: Change<PurchaseProcess>,
-    pub budget_amount_cents: Change<i64>,
+    pub budget_amount: Change<Money>,
     pub decision_maker: Change<bool>,
-    pub currency_code: Change<String>,
+    pub currency_code: Change<CurrencyCode>,
     pub existing_account_id: Change<Uuid>,
     pub existing_contact_id: Change<Uuid>,
 }
 
 /// A new account.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAccount {
-    pub name: String,
-    pub website: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    pub name: Name,
+    pub website: Option<Website>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
     pub address: AddressChanges,
 }
 
 /// A new contact.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContact {
-    pub first_name: Option<String>,
-    pub last_name: String,
+    pub first_name: Option<Name>,
+    pub last_name: Name,
     pub job_title: Option<String>,
-    pub business_phone: Option<String>,
-    pub mobile_phone: Option<String>,
-    pub email: Option<String>,
+    pub business_phone: Option<Phone>,
+    pub mobile_phone: Option<Phone>,
+    pub email: Option<Email>,
     pub address: AddressChanges,
     pub parent_account_id: Option<Uuid>,
 }

@@ -118,6 +118,94 @@ children!(
     /// The notes regarding a record, oldest first.
     NotesRegarding, note, RegardingId, CreatedAt, |n| Some(n.regarding_id)
 );
+
+/// Default number of notes a record's `notes` returns.
+pub const DEFAULT_NOTES_PAGE: u64 = 20;
+/// Most notes one `notes` list returns.
+pub const MAX_NOTES_PAGE: u64 = 100;
+
+/// One page of the notes regarding a record, oldest first: at most `first`, after the note
+/// `after` when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NotesPage {
+    pub regarding: Uuid,
+    pub first: u64,
+    pub after: Option<Uuid>,
+}
+
+impl Loader<NotesPage> for RecordLoader {
+    type Value = Vec<note::Model>;
+    type Error = LoadError;
+
+    /// One statement per distinct (`first`, `after`) among the keys: a window over the records'
+    /// notes keeps the first `first` of each, so a record with thousands of notes costs a page.
+    async fn load(
+        &self,
+        keys: &[NotesPage],
+    ) -> Result<HashMap<NotesPage, Self::Value>, Self::Error> {
+        use sea_orm::{DbBackend, FromQueryResult, Statement};
+        let mut groups: HashMap<(u64, Option<Uuid>), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.first, key.after))
+                .or_default()
+                .push(key.regarding);
+        }
+        let backend = self.db.read.get_database_backend();
+        let mut pages = HashMap::with_capacity(keys.len());
+        for ((first, after), regarding) in groups {
+            for chunk in regarding.chunks(crate::service::MAX_BINDS / 2) {
+                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() + 2);
+                let mut mark = |value: sea_orm::Value| {
+                    values.push(value);
+                    match backend {
+                        DbBackend::Postgres => format!("${}", values.len()),
+                        _ => "?".to_owned(),
+                    }
+                };
+                let ids: Vec<String> = chunk.iter().map(|id| mark((*id).into())).collect();
+                let after_clause = match after {
+                    Some(after) => {
+                        let a = mark(after.into());
+                        let b = mark(after.into());
+                        let c = mark(after.into());
+                        format!(
+                            " AND (created_at > (SELECT created_at FROM notes WHERE id = {a}) \
+                              OR (created_at = (SELECT created_at FROM notes WHERE id = {b}) \
+                                  AND id > {c}))"
+                        )
+                    }
+                    None => String::new(),
+                };
+                let limit = mark(i64::try_from(first).unwrap_or(i64::MAX).into());
+                let sql = format!(
+                    "SELECT * FROM (SELECT notes.*, ROW_NUMBER() OVER \
+                     (PARTITION BY regarding_id ORDER BY created_at, id) AS page_row \
+                     FROM notes WHERE regarding_id IN ({}){after_clause}) AS paged \
+                     WHERE page_row <= {limit} ORDER BY regarding_id, page_row",
+                    ids.join(", ")
+                );
+                let rows = note::Model::find_by_statement(Statement::from_sql_and_values(
+                    backend, sql, values,
+                ))
+                .all(&self.db.read)
+                .await
+                .map_err(load_error)?;
+                for row in rows {
+                    pages
+                        .entry(NotesPage {
+                            regarding: row.regarding_id,
+                            first,
+                            after,
+                        })
+                        .or_insert_with(Vec::new)
+                        .push(row);
+                }
+            }
+        }
+        Ok(pages)
+    }
+}
 children!(
     /// The opportunities that originated from a lead.
     OpportunitiesOfLead, opportunity, OriginatingLeadId, CreatedAt, |o| o.originating_lead_id

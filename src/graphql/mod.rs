@@ -4,6 +4,7 @@
 //! values, call one service function and map the result. Errors reach clients through
 //! `From<AppError>`, which always sets `extensions.code`.
 
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;

@@ -13,6 +13,7 @@ use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, tex
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::records::NewAccount;
+use crate::domain::values::{Email, Phone, Website};
 use crate::error::{AppError, AppResult};
 
 /// An account by id, or `NOT_FOUND`.
@@ -38,10 +39,10 @@ pub async fn create(
     let a = new.address;
     let account = account::ActiveModel {
         id: Set(super::new_id()),
-        name: Set(new.name),
-        website: Set(new.website),
-        phone: Set(new.phone),
-        email: Set(new.email),
+        name: Set(new.name.into_inner()),
+        website: Set(new.website.map(Website::into_inner)),
+        phone: Set(new.phone.map(Phone::into_inner)),
+        email: Set(new.email.map(Email::into_inner)),
         street1: Set(a.street1.flatten()),
         street2: Set(a.street2.flatten()),
         street3: Set(a.street3.flatten()),
@@ -82,6 +83,8 @@ pub async fn list(
     let mut query = account::Entity::find();
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         query = query.filter(text_search(
+            db.backend(),
+            "accounts",
             text,
             &[
                 account::Column::Name,

@@ -13,6 +13,7 @@ use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, tex
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::records::NewContact;
+use crate::domain::values::{Email, Name, Phone};
 use crate::error::{AppError, AppResult};
 
 /// A contact by id, or `NOT_FOUND`.
@@ -33,12 +34,12 @@ pub async fn create(db: &Db, actor: &Actor, new: NewContact) -> AppResult<contac
     let a = new.address;
     let contact = contact::ActiveModel {
         id: Set(super::new_id()),
-        first_name: Set(new.first_name),
-        last_name: Set(new.last_name),
+        first_name: Set(new.first_name.map(Name::into_inner)),
+        last_name: Set(new.last_name.into_inner()),
         job_title: Set(new.job_title),
-        business_phone: Set(new.business_phone),
-        mobile_phone: Set(new.mobile_phone),
-        email: Set(new.email),
+        business_phone: Set(new.business_phone.map(Phone::into_inner)),
+        mobile_phone: Set(new.mobile_phone.map(Phone::into_inner)),
+        email: Set(new.email.map(Email::into_inner)),
         street1: Set(a.street1.flatten()),
         street2: Set(a.street2.flatten()),
         street3: Set(a.street3.flatten()),
@@ -79,6 +80,8 @@ pub async fn list(
     let mut query = contact::Entity::find();
     if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
         query = query.filter(text_search(
+            db.backend(),
+            "contacts",
             text,
             &[
                 contact::Column::FirstName,

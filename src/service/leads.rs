@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     LeadState, LeadStatusReason, ProcessStage, RecordType, account, contact, lead, note, user,
 };
+use sea_orm::DbBackend;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -19,7 +20,8 @@ use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, tex
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::lead_state::{self, Transition};
-use crate::domain::records::LeadChanges;
+use crate::domain::records::{Change, LeadChanges};
+use crate::domain::values::{Email, Money, Name, Phone, Topic, Website};
 use crate::error::{AppError, AppResult};
 
 /// The lead views of the product.
@@ -89,8 +91,8 @@ pub async fn find(db: &Db, id: Uuid) -> AppResult<Option<lead::Model>> {
     Ok(lead::Entity::find_by_id(id).one(&db.read).await?)
 }
 
-/// The leads a filter matches (states, owner, text), as a query condition.
-pub fn filter_condition(filter: &LeadFilter) -> Condition {
+/// The leads a filter matches (states, owner, text), as a query condition for `backend`.
+pub fn filter_condition(backend: DbBackend, filter: &LeadFilter) -> Condition {
     let mut condition = Condition::all();
     if let Some(states) = filter.states.clone() {
         condition = condition.add(lead::Column::State.is_in(states));
@@ -105,6 +107,8 @@ pub fn filter_condition(filter: &LeadFilter) -> Condition {
         .filter(|t| !t.is_empty())
     {
         condition = condition.add(text_search(
+            backend,
+            "leads",
             text,
             &[
                 lead::Column::Topic,
@@ -140,7 +144,7 @@ pub async fn list(
         }
         LeadView::AllLeads => {}
     }
-    condition = condition.add(filter_condition(&filter));
+    condition = condition.add(filter_condition(db.backend(), &filter));
 
     let total_count = lead::Entity::find()
         .filter(condition.clone())
@@ -366,18 +370,33 @@ fn apply_changes(model: &mut lead::ActiveModel, c: LeadChanges) {
         }
     }
     // Required text: a clear is kept as "" so that `require_lead_fields` names the field.
-    put(&mut model.topic, c.topic.map(Option::unwrap_or_default));
+    fn inner<T>(change: Change<T>, into: impl Fn(T) -> String) -> Change<String> {
+        change.map(|v| v.map(into))
+    }
+    put(
+        &mut model.topic,
+        inner(c.topic, Topic::into_inner).map(Option::unwrap_or_default),
+    );
     put(
         &mut model.last_name,
-        c.last_name.map(Option::unwrap_or_default),
+        inner(c.last_name, Name::into_inner).map(Option::unwrap_or_default),
     );
-    put(&mut model.first_name, c.first_name);
+    put(&mut model.first_name, inner(c.first_name, Name::into_inner));
     put(&mut model.job_title, c.job_title);
-    put(&mut model.business_phone, c.business_phone);
-    put(&mut model.mobile_phone, c.mobile_phone);
-    put(&mut model.email, c.email);
-    put(&mut model.company_name, c.company_name);
-    put(&mut model.website, c.website);
+    put(
+        &mut model.business_phone,
+        inner(c.business_phone, Phone::into_inner),
+    );
+    put(
+        &mut model.mobile_phone,
+        inner(c.mobile_phone, Phone::into_inner),
+    );
+    put(&mut model.email, inner(c.email, Email::into_inner));
+    put(
+        &mut model.company_name,
+        inner(c.company_name, Name::into_inner),
+    );
+    put(&mut model.website, inner(c.website, Website::into_inner));
     put(&mut model.street1, c.address.street1);
     put(&mut model.street2, c.address.street2);
     put(&mut model.street3, c.address.street3);
@@ -395,9 +414,16 @@ fn apply_changes(model: &mut lead::ActiveModel, c: LeadChanges) {
     );
     put(&mut model.purchase_timeframe, c.purchase_timeframe);
     put(&mut model.purchase_process, c.purchase_process);
-    put(&mut model.budget_amount_cents, c.budget_amount_cents);
+    put(
+        &mut model.budget_amount_cents,
+        c.budget_amount.map(|v| v.map(Money::cents)),
+    );
     put(&mut model.decision_maker, c.decision_maker);
-    put(&mut model.currency_code, c.currency_code);
+    put(
+        &mut model.currency_code,
+        c.currency_code
+            .map(|v| v.map(|code| code.as_str().to_owned())),
+    );
     put(&mut model.existing_account_id, c.existing_account_id);
     put(&mut model.existing_contact_id, c.existing_contact_id);
 }

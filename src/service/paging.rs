@@ -8,7 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, DbBackend};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -112,20 +112,46 @@ pub fn after_cursor<C: ColumnTrait>(
     }
 }
 
-/// `text` anywhere in any of `columns`, ignoring case (the same on SQLite and PostgreSQL).
-pub fn text_search<C: ColumnTrait>(text: &str, columns: &[C]) -> Condition {
-    let escaped = text
-        .to_lowercase()
+/// `text` anywhere in any of `columns` of `table`, ignoring case: `lower(column) LIKE '%text%'`
+/// (wildcards in `text` escaped), the same on SQLite and PostgreSQL.
+///
+/// Served by an index (migration `m20261130_000007_text_search_indexes`): on PostgreSQL the
+/// trigram GIN index of each `lower(column)` answers this very condition; on SQLite the table's
+/// FTS5 trigram index first narrows the rows to those holding the text (case-folded, in any of
+/// the columns), and the `LIKE` then keeps exactly today's matches. A text shorter than three
+/// characters has no trigram: SQLite then scans (PostgreSQL's index scan reads the whole index),
+/// with the same results.
+pub fn text_search<C: ColumnTrait>(
+    backend: DbBackend,
+    table: &str,
+    text: &str,
+    columns: &[C],
+) -> Condition {
+    let lowered = text.to_lowercase();
+    let escaped = lowered
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     let pattern = format!("%{escaped}%");
-    columns.iter().fold(Condition::any(), |any, column| {
+    let like = columns.iter().fold(Condition::any(), |any, column| {
         any.add(
             Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
                 .like(LikeExpr::new(pattern.clone()).escape('\\')),
         )
-    })
+    });
+    if backend != DbBackend::Sqlite || lowered.chars().count() < 3 {
+        return like;
+    }
+    // An FTS5 phrase: the text as one quoted string (quotes doubled), i.e. these trigrams in a row.
+    let phrase = format!("\"{}\"", lowered.replace('"', "\"\""));
+    Condition::all()
+        .add(Expr::cust_with_values(
+            format!(
+                "{table}.rowid IN (SELECT rowid FROM {table}_search WHERE {table}_search MATCH ?)"
+            ),
+            [phrase],
+        ))
+        .add(like)
 }
 
 #[cfg(test)]

@@ -16,3 +16,4 @@ mod process;
 mod qualification;
 mod records;
 mod schema;
+mod security;

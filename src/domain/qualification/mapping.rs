@@ -128,10 +128,10 @@ pub fn mapped_opportunity(
         set_mapped(&mut model, target, value)?;
     }
     if let Some(topic) = &draft.topic {
-        model.topic = topic.clone();
+        model.topic = topic.as_str().to_owned();
     }
-    if draft.budget_amount_cents.is_some() {
-        model.budget_amount_cents = draft.budget_amount_cents;
+    if let Some(budget) = draft.budget_amount {
+        model.budget_amount_cents = Some(budget.cents());
     }
     if draft.purchase_timeframe.is_some() {
         model.purchase_timeframe = draft.purchase_timeframe;

@@ -160,7 +160,7 @@ pub fn plan(
     }
     let currency_code = request
         .currency_code
-        .clone()
+        .map(|c| c.as_str().to_owned())
         .or_else(|| lead.currency_code.clone())
         .unwrap_or_else(|| settings.base_currency_code.clone());
     Ok(Plan {

@@ -7,6 +7,7 @@ use entity::{PurchaseProcess, PurchaseTimeframe};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::values::{CurrencyCode, Money, Topic};
 use crate::error::{AppError, AppResult};
 
 /// What the caller asks for one record type.
@@ -31,8 +32,8 @@ pub struct RecordChoice {
 /// Fields left `None` come from the lead.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpportunityDraft {
-    pub topic: Option<String>,
-    pub budget_amount_cents: Option<i64>,
+    pub topic: Option<Topic>,
+    pub budget_amount: Option<Money>,
     pub purchase_timeframe: Option<PurchaseTimeframe>,
     pub purchase_process: Option<PurchaseProcess>,
     pub decision_maker: Option<bool>,
@@ -44,7 +45,7 @@ impl OpportunityDraft {
     pub fn given_fields(&self) -> Vec<&'static str> {
         [
             ("topic", self.topic.is_some()),
-            ("budgetAmount", self.budget_amount_cents.is_some()),
+            ("budgetAmount", self.budget_amount.is_some()),
             ("purchaseTimeframe", self.purchase_timeframe.is_some()),
             ("purchaseProcess", self.purchase_process.is_some()),
             ("decisionMaker", self.decision_maker.is_some()),
@@ -76,7 +77,7 @@ pub struct QualifyRequest {
     pub contact: Option<RecordChoice>,
     pub opportunity: Option<RecordChoice>,
     pub drafts: Option<Vec<OpportunityDraft>>,
-    pub currency_code: Option<String>,
+    pub currency_code: Option<CurrencyCode>,
     /// Not part of the request's identity (a replay sends the same request under the same key).
     #[serde(skip)]
     pub idempotency_key: Option<String>,
@@ -90,7 +91,7 @@ pub struct BulkRequest {
     pub contact: Option<RecordAction>,
     pub opportunity: Option<RecordAction>,
     pub duplicate_policy: DuplicatePolicy,
-    pub currency_code: Option<String>,
+    pub currency_code: Option<CurrencyCode>,
     #[serde(skip)]
     pub idempotency_key: Option<String>,
 }
@@ -134,7 +135,7 @@ impl BulkRequest {
             contact: choice(self.contact, create_anyway),
             opportunity: choice(self.opportunity, false),
             drafts: None,
-            currency_code: self.currency_code.clone(),
+            currency_code: self.currency_code,
             idempotency_key: None,
         }
     }

@@ -70,7 +70,7 @@ impl QualifyLeadsInput {
             contact: self.contact.map(Into::into),
             opportunity: self.opportunity.map(Into::into),
             duplicate_policy: self.duplicate_policy.into(),
-            currency_code: values::currency_code("currencyCode", self.currency_code)?,
+            currency_code: values::CurrencyCode::parse("currencyCode", self.currency_code)?,
             idempotency_key: values::text("idempotencyKey", self.idempotency_key, 200)?,
         })
     }

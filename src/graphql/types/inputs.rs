@@ -9,7 +9,7 @@ use async_graphql::{ID, InputObject, MaybeUndefined};
 use super::enums::*;
 use super::scalars::Decimal;
 use crate::domain::records::{AddressChanges, Change, LeadChanges, NewAccount, NewContact, limits};
-use crate::domain::values;
+use crate::domain::values::{self, CurrencyCode, Email, Money, Name, Phone, Topic, Website};
 use crate::error::AppResult;
 
 /// A postal address.
@@ -47,6 +47,14 @@ fn text_change(
     parse: impl Fn(&str, Option<String>) -> AppResult<Option<String>>,
 ) -> AppResult<Change<String>> {
     value.map(|v| parse(field, v)).transpose()
+}
+
+/// Parses a change with a newtype's parser (which takes the optional text).
+fn parse_change<T>(
+    value: Change<String>,
+    parse: impl Fn(Option<String>) -> AppResult<Option<T>>,
+) -> AppResult<Change<T>> {
+    value.map(parse).transpose()
 }
 
 fn plain(max: usize) -> impl Fn(&str, Option<String>) -> AppResult<Option<String>> {
@@ -201,23 +209,25 @@ impl RawLead {
     /// Parses every field; the first invalid one is a `BAD_USER_INPUT` error naming it.
     pub fn parse(self) -> AppResult<LeadChanges> {
         Ok(LeadChanges {
-            topic: text_change("topic", self.topic, plain(limits::TOPIC))?,
-            first_name: text_change("firstName", self.first_name, plain(limits::FIRST_NAME))?,
-            last_name: text_change("lastName", self.last_name, plain(limits::LAST_NAME))?,
+            topic: parse_change(self.topic, |v| Topic::parse("topic", v))?,
+            first_name: parse_change(self.first_name, |v| {
+                Name::parse("firstName", v, limits::FIRST_NAME)
+            })?,
+            last_name: parse_change(self.last_name, |v| {
+                Name::parse("lastName", v, limits::LAST_NAME)
+            })?,
             job_title: text_change("jobTitle", self.job_title, plain(limits::JOB_TITLE))?,
-            business_phone: text_change("businessPhone", self.business_phone, |f, v| {
-                values::phone(f, v, limits::BUSINESS_PHONE)
+            business_phone: parse_change(self.business_phone, |v| {
+                Phone::parse("businessPhone", v, limits::BUSINESS_PHONE)
             })?,
-            mobile_phone: text_change("mobilePhone", self.mobile_phone, |f, v| {
-                values::phone(f, v, limits::MOBILE_PHONE)
+            mobile_phone: parse_change(self.mobile_phone, |v| {
+                Phone::parse("mobilePhone", v, limits::MOBILE_PHONE)
             })?,
-            email: text_change("email", self.email, values::email)?,
-            company_name: text_change(
-                "companyName",
-                self.company_name,
-                plain(limits::COMPANY_NAME),
-            )?,
-            website: text_change("website", self.website, values::website)?,
+            email: parse_change(self.email, |v| Email::parse("email", v))?,
+            company_name: parse_change(self.company_name, |v| {
+                Name::parse("companyName", v, limits::COMPANY_NAME)
+            })?,
+            website: parse_change(self.website, |v| Website::parse("website", v))?,
             address: match self.address {
                 None => AddressChanges::default(),
                 Some(None) => AddressChanges {
@@ -238,12 +248,14 @@ impl RawLead {
             preferred_contact_method: self.preferred_contact_method.map(|v| v.map(Into::into)),
             purchase_timeframe: self.purchase_timeframe.map(|v| v.map(Into::into)),
             purchase_process: self.purchase_process.map(|v| v.map(Into::into)),
-            budget_amount_cents: self
+            budget_amount: self
                 .budget_amount
-                .map(|v| values::money_cents("budgetAmount", v.as_ref().map(|d| d.0.as_str())))
+                .map(|v| Money::parse("budgetAmount", v.as_ref().map(|d| d.0.as_str())))
                 .transpose()?,
             decision_maker: self.decision_maker,
-            currency_code: text_change("currencyCode", self.currency_code, values::currency_code)?,
+            currency_code: parse_change(self.currency_code, |v| {
+                CurrencyCode::parse("currencyCode", v)
+            })?,
             existing_account_id: id_change("existingAccountId", self.existing_account_id)?,
             existing_contact_id: id_change("existingContactId", self.existing_contact_id)?,
         })
@@ -271,10 +283,10 @@ impl CreateAccountInput {
     /// Parses the input; the first invalid field is a `BAD_USER_INPUT` error naming it.
     pub fn parse(self) -> AppResult<(NewAccount, Option<uuid::Uuid>)> {
         let account = NewAccount {
-            name: values::required_text("name", self.name, limits::ACCOUNT_NAME)?,
-            website: values::website("website", self.website)?,
-            phone: values::phone("phone", self.phone, limits::BUSINESS_PHONE)?,
-            email: values::email("email", self.email)?,
+            name: Name::parse_required("name", self.name, limits::ACCOUNT_NAME)?,
+            website: Website::parse("website", self.website)?,
+            phone: Phone::parse("phone", self.phone, limits::BUSINESS_PHONE)?,
+            email: Email::parse("email", self.email)?,
             address: self.address.unwrap_or_default().parse("address")?,
         };
         let primary = values::parse_opt_id("primaryContactId", self.primary_contact_id.as_deref())?;
@@ -307,16 +319,16 @@ impl CreateContactInput {
     /// Parses the input; the first invalid field is a `BAD_USER_INPUT` error naming it.
     pub fn parse(self) -> AppResult<NewContact> {
         Ok(NewContact {
-            first_name: values::text("firstName", self.first_name, limits::FIRST_NAME)?,
-            last_name: values::required_text("lastName", self.last_name, limits::LAST_NAME)?,
+            first_name: Name::parse("firstName", self.first_name, limits::FIRST_NAME)?,
+            last_name: Name::parse_required("lastName", self.last_name, limits::LAST_NAME)?,
             job_title: values::text("jobTitle", self.job_title, limits::JOB_TITLE)?,
-            business_phone: values::phone(
+            business_phone: Phone::parse(
                 "businessPhone",
                 self.business_phone,
                 limits::BUSINESS_PHONE,
             )?,
-            mobile_phone: values::phone("mobilePhone", self.mobile_phone, limits::MOBILE_PHONE)?,
-            email: values::email("email", self.email)?,
+            mobile_phone: Phone::parse("mobilePhone", self.mobile_phone, limits::MOBILE_PHONE)?,
+            email: Email::parse("email", self.email)?,
             address: self.address.unwrap_or_default().parse("address")?,
             parent_account_id: values::parse_opt_id(
                 "parentAccountId",

@@ -271,7 +271,7 @@ impl StartQualificationJobInput {
                 contact: self.contact.map(Into::into),
                 opportunity: self.opportunity.map(Into::into),
                 duplicate_policy: self.duplicate_policy.into(),
-                currency_code: values::currency_code("currencyCode", self.currency_code)?,
+                currency_code: values::CurrencyCode::parse("currencyCode", self.currency_code)?,
                 idempotency_key: None,
             },
             idempotency_key: values::text("idempotencyKey", self.idempotency_key, 200)?,

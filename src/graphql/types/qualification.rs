@@ -234,8 +234,8 @@ impl QualifyLeadInput {
                     .map(|(i, d)| {
                         let f = |name: &str| format!("opportunities.{i}.{name}");
                         Ok(q::OpportunityDraft {
-                            topic: values::text(&f("topic"), d.topic, limits::TOPIC)?,
-                            budget_amount_cents: values::money_cents(
+                            topic: values::Topic::parse(&f("topic"), d.topic)?,
+                            budget_amount: values::Money::parse(
                                 &f("budgetAmount"),
                                 d.budget_amount.as_ref().map(|m| m.0.as_str()),
                             )?,
@@ -261,7 +261,7 @@ impl QualifyLeadInput {
                 .map(|c| c.parse("opportunity"))
                 .transpose()?,
             drafts,
-            currency_code: values::currency_code("currencyCode", self.currency_code)?,
+            currency_code: values::CurrencyCode::parse("currencyCode", self.currency_code)?,
             idempotency_key: values::text("idempotencyKey", self.idempotency_key, 200)?,
         })
     }

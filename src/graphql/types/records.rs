@@ -8,6 +8,7 @@ use entity::{account, contact, lead, note, opportunity, stakeholder, user};
 use super::enums::*;
 use super::scalars::Decimal;
 use crate::domain::values::format_cents;
+use crate::graphql::limits::{NOTE_TEXT_WEIGHT, charged};
 use crate::graphql::loaders::*;
 
 /// A postal address.
@@ -106,12 +107,36 @@ async fn opportunity_of(
         .map(Opportunity))
 }
 
-async fn notes_of(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> async_graphql::Result<Vec<Note>> {
+/// A page of the notes regarding `ids` together, oldest first: at most `first` (default
+/// [`DEFAULT_NOTES_PAGE`], at most [`MAX_NOTES_PAGE`]), after the note `after`.
+async fn notes_of(
+    ctx: &Context<'_>,
+    ids: &[uuid::Uuid],
+    first: Option<i32>,
+    after: Option<ID>,
+) -> async_graphql::Result<Vec<Note>> {
+    let first = match first {
+        None => DEFAULT_NOTES_PAGE,
+        Some(n) if n >= 0 && (n as u64) <= MAX_NOTES_PAGE => n as u64,
+        Some(n) => {
+            return Err(crate::error::AppError::bad_input(
+                "first",
+                format!("first must be between 0 and {MAX_NOTES_PAGE}, got {n}"),
+            )
+            .into());
+        }
+    };
+    let after = crate::domain::values::parse_opt_id("after", after.as_deref())?;
     let loaded = crate::graphql::loaders(ctx)?
-        .load_many(ids.iter().copied().map(NotesRegarding))
+        .load_many(ids.iter().map(|&regarding| NotesPage {
+            regarding,
+            first,
+            after,
+        }))
         .await?;
     let mut notes: Vec<note::Model> = loaded.into_values().flatten().collect();
     notes.sort_by_key(|n| (n.created_at, n.id));
+    notes.truncate(first as usize);
     Ok(notes.into_iter().map(Note).collect())
 }
 
@@ -172,8 +197,8 @@ impl Lead {
         address_of!(self.0)
     }
     /// Free-text description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        charged(ctx, self.0.description.as_deref(), 1)
     }
     /// The company's industry.
     async fn industry(&self) -> Option<&str> {
@@ -264,8 +289,14 @@ impl Lead {
             .collect())
     }
     /// Notes on the lead's timeline, oldest first.
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        notes_of(ctx, &[self.0.id]).await
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many notes (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this note (the last note's id of the previous page).")]
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Note>> {
+        notes_of(ctx, &[self.0.id], first, after).await
     }
     /// Contacts involved in the decision.
     async fn stakeholders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Stakeholder>> {
@@ -415,8 +446,14 @@ impl Account {
             .collect())
     }
     /// Notes on the account's timeline.
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        notes_of(ctx, &[self.0.id]).await
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many notes (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this note (the last note's id of the previous page).")]
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Note>> {
+        notes_of(ctx, &[self.0.id], first, after).await
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -487,8 +524,14 @@ impl Contact {
         self.0.state.into()
     }
     /// Notes on the contact's timeline.
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
-        notes_of(ctx, &[self.0.id]).await
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many notes (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this note (the last note's id of the previous page).")]
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Note>> {
+        notes_of(ctx, &[self.0.id], first, after).await
     }
     /// When the contact was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -524,8 +567,8 @@ impl Opportunity {
         &self.0.topic
     }
     /// Free-text description.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+    async fn description(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        charged(ctx, self.0.description.as_deref(), 1)
     }
     /// The account the opportunity is with.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
@@ -582,10 +625,16 @@ impl Opportunity {
     }
     /// Notes on the opportunity's timeline and on its originating lead's, oldest first, so
     /// nothing learnt while working the lead is lost.
-    async fn notes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Note>> {
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many notes (0 to 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this note (the last note's id of the previous page).")]
+        after: Option<ID>,
+    ) -> async_graphql::Result<Vec<Note>> {
         let mut ids = vec![self.0.id];
         ids.extend(self.0.originating_lead_id);
-        let mut notes = notes_of(ctx, &ids).await?;
+        let mut notes = notes_of(ctx, &ids, first, after).await?;
         // The lead summary is written to both timelines; show the opportunity's copy once.
         let own: Vec<(Option<String>, Option<String>)> = notes
             .iter()
@@ -627,12 +676,12 @@ impl Note {
         ID(self.0.id.to_string())
     }
     /// Subject line.
-    async fn subject(&self) -> Option<&str> {
-        self.0.subject.as_deref()
+    async fn subject(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        charged(ctx, self.0.subject.as_deref(), NOTE_TEXT_WEIGHT)
     }
     /// Body.
-    async fn text(&self) -> Option<&str> {
-        self.0.text.as_deref()
+    async fn text(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        charged(ctx, self.0.text.as_deref(), NOTE_TEXT_WEIGHT)
     }
     /// The kind of record the note is regarding.
     async fn regarding_type(&self) -> RecordType {

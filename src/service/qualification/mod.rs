@@ -198,24 +198,16 @@ impl Qualifier {
     /// Qualifies many leads with one set of choices (`qualifyLeads`), [`CHUNK`] per
     /// transaction, results in input order. With an idempotency key, the results of a finished
     /// call are replayed, and a call cut off midway replays what it finished and runs the rest.
+    ///
+    /// The call runs as part of its request: when the request stops (its client went away, or
+    /// its time ran out), so does the call, with the chunk in flight rolled back; every lead is
+    /// either qualified whole or untouched, and a keyed call's key is handed over at once.
     pub async fn qualify_leads(
         &self,
         actor: &Actor,
         request: BulkRequest,
     ) -> AppResult<Vec<ItemResult>> {
         request.validate(self.options.max_bulk_leads)?;
-        let this = self.clone();
-        let actor = actor.clone();
-        tokio::spawn(async move { this.qualify_leads_to_end(actor, request).await })
-            .await
-            .map_err(|e| AppError::internal(format!("a bulk qualification task failed: {e}")))?
-    }
-
-    async fn qualify_leads_to_end(
-        &self,
-        actor: Actor,
-        request: BulkRequest,
-    ) -> AppResult<Vec<ItemResult>> {
         let db = &self.pipeline.db;
         let ids = &request.lead_ids;
         let mut results: Vec<Option<ItemResult>> = vec![None; ids.len()];
@@ -225,7 +217,7 @@ impl Qualifier {
             let canonical = serde_json::to_string(&request).map_err(AppError::internal)?;
             let kept = match idempotency::reserve(
                 db,
-                &actor,
+                actor,
                 BULK,
                 key,
                 &canonical,
@@ -253,6 +245,33 @@ impl Qualifier {
                 }
             }
         }
+        // Should the request stop midway, the key is handed over at once (not after its lease).
+        let handover = Handover(owner.zip(key.clone()).map(|(owner, key)| HeldKey {
+            db: db.clone(),
+            actor: actor.clone(),
+            key,
+            owner,
+            positions: ids.len(),
+        }));
+        let outcome = self.run_bulk(actor, &request, owner, &mut results).await;
+        handover.now().await?;
+        outcome?;
+        results
+            .into_iter()
+            .map(|r| r.ok_or_else(|| AppError::internal("a lead of the batch has no result")))
+            .collect()
+    }
+
+    /// Runs the leads of a bulk call that have no result yet, chunk by chunk.
+    async fn run_bulk(
+        &self,
+        actor: &Actor,
+        request: &BulkRequest,
+        owner: Option<Uuid>,
+        results: &mut [Option<ItemResult>],
+    ) -> AppResult<()> {
+        let key = request.idempotency_key.clone();
+        let ids = &request.lead_ids;
         let todo: Vec<usize> = (0..ids.len()).filter(|p| results[*p].is_none()).collect();
         let mut unavailable: Option<AppError> = None;
         for chunk in todo.chunks(CHUNK) {
@@ -301,13 +320,7 @@ impl Qualifier {
             // Nothing at all could be done: the call failed as a whole.
             return Err(error.clone());
         }
-        if let (Some(key), Some(owner)) = (&key, owner) {
-            idempotency::finish(db, &actor, BULK, key, owner, ids.len()).await?;
-        }
-        results
-            .into_iter()
-            .map(|r| r.ok_or_else(|| AppError::internal("a lead of the batch has no result")))
-            .collect()
+        Ok(())
     }
 
     /// Starts a qualification job (`startQualificationJob`): stored at once, run in the
@@ -352,6 +365,57 @@ impl Qualifier {
     /// What qualifying would do (`previewQualification`); writes nothing.
     pub async fn preview(&self, actor: &Actor, request: QualifyRequest) -> AppResult<Preview> {
         preview::preview(&self.pipeline, actor, request).await
+    }
+}
+
+/// A held bulk key to hand over when its call ends, finished or not: done when every lead's
+/// result was kept, otherwise left for the next call with the key to take over at once. A call
+/// dropped midway (its request stopped) hands its key over from a task of its own.
+struct Handover(Option<HeldKey>);
+
+struct HeldKey {
+    db: Db,
+    actor: Actor,
+    key: String,
+    owner: Uuid,
+    positions: usize,
+}
+
+impl HeldKey {
+    async fn hand_over(self) -> AppResult<()> {
+        idempotency::finish(
+            &self.db,
+            &self.actor,
+            BULK,
+            &self.key,
+            self.owner,
+            self.positions,
+        )
+        .await
+    }
+}
+
+impl Handover {
+    /// Hands the key over now (the call reached its end).
+    async fn now(mut self) -> AppResult<()> {
+        match self.0.take() {
+            Some(held) => held.hand_over().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Handover {
+    fn drop(&mut self) {
+        if let Some(held) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(error) = held.hand_over().await {
+                    tracing::warn!(code = error.code(), "a stopped bulk call kept its key");
+                }
+            });
+        }
     }
 }
 

@@ -316,7 +316,7 @@ async fn assert_exactly_once(app: &TestApp, job_id: &str, leads: usize) {
 }
 
 #[tokio::test]
-async fn two_server_processes_share_one_job_s_chunks_and_qualify_each_lead_once() {
+async fn two_server_processes_share_one_job_and_qualify_each_lead_once() {
     let app = spawn_app_with(|s| {
         s.jwt_secret = Some(SECRET.to_owned());
         s.job_workers = Some(0);
@@ -337,7 +337,13 @@ async fn two_server_processes_share_one_job_s_chunks_and_qualify_each_lead_once(
         .into_iter()
         .map(|c| c.lease_owner)
         .collect();
-    assert_eq!(owners.len(), 2, "both processes ran chunks: {owners:?}");
+    match app.db.backend() {
+        // Real concurrent writers: each process leases chunks of its own (SKIP LOCKED).
+        DbBackend::Postgres => assert_eq!(owners.len(), 2, "both processes ran chunks: {owners:?}"),
+        // One writer for the file: whichever process holds it claims the next chunk, so one
+        // process may well run them all; what matters is that none runs twice.
+        _ => assert!(!owners.is_empty() && owners.len() <= 2, "{owners:?}"),
+    }
 }
 
 #[tokio::test]

@@ -168,7 +168,7 @@ pub async fn start(
             ids.len()
         }
         JobLeads::Filter(filter) => {
-            let condition = leads::filter_condition(filter);
+            let condition = leads::filter_condition(txn.get_database_backend(), filter);
             let matching = lead::Entity::find()
                 .filter(condition.clone())
                 .count(&txn)
