@@ -103,7 +103,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// Seeds the database; returns the admin's id, a lead with many matches, one with big notes.
 async fn seed(url: &str, leads: usize) -> Result<(uuid::Uuid, String, String)> {
-    let db = leadq::startup::connect_and_migrate(&Settings::for_database(url)).await?;
+    let settings = Settings::for_database(url);
+    let db = leadq::startup::connect_and_migrate(&settings).await?;
+    let events = leadq::startup::events(&db, &settings).await?;
     let admin =
         leadq::service::users::upsert_by_name(&db, "Bench Admin", &[Role::SystemAdministrator])
             .await
@@ -135,7 +137,7 @@ async fn seed(url: &str, leads: usize) -> Result<(uuid::Uuid, String, String)> {
             email: Some(Email::parse("email", Some(email)).map_err(|e| e.message())?),
             ..Default::default()
         };
-        let lead = leadq::service::leads::create(&db, &actor, changes, None)
+        let lead = leadq::service::leads::create(&db, &events, &actor, changes, None)
             .await
             .map_err(|e| e.message())?
             .lead;

@@ -150,6 +150,15 @@ pub struct Settings {
     )]
     pub max_subscriptions_per_user: usize,
 
+    /// Events buffered for each subscriber; one that falls further behind is dropped.
+    #[arg(
+        long,
+        env = "LEADQ_SUBSCRIPTION_BUFFER",
+        default_value_t = 1_024,
+        global = true
+    )]
+    pub subscription_buffer: usize,
+
     /// Most subscriptions this server process holds at once.
     #[arg(
         long,
@@ -258,6 +267,7 @@ impl Settings {
             job_workers: None,
             max_subscriptions_per_user: 10,
             max_subscriptions: 1_000,
+            subscription_buffer: 1_024,
             request_timeout_seconds: DEFAULT_REQUEST_TIMEOUT_SECONDS,
             body_timeout_seconds: 10.0,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,

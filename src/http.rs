@@ -686,7 +686,10 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse
 }
 
 /// The type of the operation a request will run, if it can be told.
-fn selected_operation(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+pub(crate) fn selected_operation(
+    document: &ExecutableDocument,
+    name: Option<&str>,
+) -> Option<OperationType> {
     use async_graphql::parser::types::DocumentOperations;
     match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),

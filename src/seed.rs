@@ -258,7 +258,9 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             },
             ..Default::default()
         };
-        let lead = service::leads::create(db, owner, changes, None).await?.lead;
+        let lead = service::leads::create(db, qualifier.events(), owner, changes, None)
+            .await?
+            .lead;
         if i % 3 == 0 {
             service::notes::add(
                 db,
@@ -306,7 +308,7 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
             website: set(Website::parse("website", some(*domain)))?,
             ..Default::default()
         };
-        service::leads::create(db, &sellers[i % 2], changes, None).await?;
+        service::leads::create(db, qualifier.events(), &sellers[i % 2], changes, None).await?;
         summary.open_leads += 1;
     }
 
@@ -330,7 +332,8 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
                     LeadStatusReason::NoLongerInterested,
                     LeadStatusReason::Canceled,
                 ][i % 4];
-                service::leads::disqualify(db, owner, lead.id, Some(reason)).await?;
+                service::leads::disqualify(db, qualifier.events(), owner, lead.id, Some(reason))
+                    .await?;
                 summary.disqualified_leads += 1;
             }
             _ => summary.open_leads += 1,

@@ -63,7 +63,7 @@ pub async fn events(db: &Db, settings: &Settings) -> anyhow::Result<Events> {
         EventOptions {
             max_per_user: settings.max_subscriptions_per_user,
             max_per_process: settings.max_subscriptions,
-            buffer: 1_024,
+            buffer: settings.subscription_buffer,
         },
     )
     .await
@@ -236,6 +236,11 @@ impl Application {
                 .service(
                     web::resource("/graphql")
                         .route(web::post().to(http::graphql_post))
+                        .route(
+                            web::get()
+                                .guard(actix_web::guard::Header("upgrade", "websocket"))
+                                .to(crate::ws::graphql_ws),
+                        )
                         .route(web::get().to(http::graphql_get))
                         .default_service(web::to(http::method_not_allowed)),
                 )

@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod schema;
+pub mod subscription;
 pub mod types;
 
 use async_graphql::Context;
@@ -28,6 +29,14 @@ pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Db> {
 pub fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     ctx.data::<Actor>()
         .map_err(|_| AppError::Unauthenticated("a bearer token is required".to_owned()).into())
+}
+
+/// The lead event bus (through the qualification use cases, which publish to it too).
+pub fn events<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a crate::service::events::Events> {
+    Ok(ctx
+        .data::<crate::service::qualification::Qualifier>()
+        .map_err(|_| AppError::internal("no qualifier in the GraphQL context"))?
+        .events())
 }
 
 /// The request's loaders.

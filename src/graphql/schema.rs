@@ -1,28 +1,29 @@
 //! The schema: built once at startup, shared by every request.
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use std::sync::Arc;
 
 use super::limits::{CostLimit, SchemaShape};
 use super::mutation::MutationRoot;
 use super::query::QueryRoot;
+use super::subscription::SubscriptionRoot;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::service::qualification::Qualifier;
 
 /// The leadq GraphQL schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 12;
 
 /// The schema with its limits, without run-time data (what `leadq schema` prints).
-pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_recursive_depth(64)

@@ -93,7 +93,7 @@ struct Inner {
 impl Events {
     /// The bus for `db`; on PostgreSQL it starts listening (call inside the Tokio runtime).
     pub async fn start(db: &Db, options: EventOptions) -> AppResult<Self> {
-        let (sender, _) = broadcast::channel(options.buffer.max(16));
+        let (sender, _) = broadcast::channel(options.buffer.max(1));
         let channel = match db.backend() {
             DbBackend::Postgres => {
                 let schema = db
@@ -161,8 +161,18 @@ impl Events {
         }
     }
 
-    /// A new subscription for `actor`, within the limits.
+    /// A new subscription to lead events for `actor`, within the limits.
     pub fn subscribe(&self, actor: &Actor) -> AppResult<Subscription> {
+        let admission = self.admit(actor)?;
+        Ok(Subscription {
+            receiver: self.inner.sender.subscribe(),
+            _admission: admission,
+        })
+    }
+
+    /// Counts one more subscription (of any kind) of `actor` against the limits, until the
+    /// returned [`Admission`] is dropped.
+    pub fn admit(&self, actor: &Actor) -> AppResult<Admission> {
         let mut subscribers = self
             .inner
             .subscribers
@@ -186,8 +196,7 @@ impl Events {
             ));
         }
         *mine += 1;
-        Ok(Subscription {
-            receiver: self.inner.sender.subscribe(),
+        Ok(Admission {
             user: actor.user_id,
             events: self.clone(),
         })
@@ -281,11 +290,22 @@ async fn listen(
     }
 }
 
+/// One subscription counted against the limits, until dropped.
+pub struct Admission {
+    user: Uuid,
+    events: Events,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.events.unsubscribe(self.user);
+    }
+}
+
 /// One subscriber's view of the bus; counted against the limits until dropped.
 pub struct Subscription {
     receiver: broadcast::Receiver<LeadEvent>,
-    user: Uuid,
-    events: Events,
+    _admission: Admission,
 }
 
 /// Why a subscription ended.
@@ -305,12 +325,6 @@ impl Subscription {
             Err(broadcast::error::RecvError::Lagged(_)) => Err(Ended::TooSlow),
             Err(broadcast::error::RecvError::Closed) => Err(Ended::Closed),
         }
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.events.unsubscribe(self.user);
     }
 }
 

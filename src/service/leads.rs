@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::access::{ensure_can_assign, ensure_can_work};
 use super::audit::{self, action};
+use super::events::{Events, LeadEvent, LeadEventKind};
 use super::paging::{Cursor, Page, PageRequest, after_cursor, page_from_rows, text_search};
 use crate::auth::Actor;
 use crate::db::Db;
@@ -217,6 +218,7 @@ pub struct CreatedLead {
 /// existing account the company name, only where the input left them empty, and only here.
 pub async fn create(
     db: &Db,
+    events: &Events,
     actor: &Actor,
     changes: LeadChanges,
     owner_id: Option<Uuid>,
@@ -264,12 +266,20 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Created, &lead, actor).await;
 
     let possible_duplicates = super::duplicates::lead_duplicates_of(&db.read, &lead).await?;
     Ok(CreatedLead {
         lead,
         possible_duplicates,
     })
+}
+
+/// Publishes one event of a committed change.
+async fn publish(events: &Events, kind: LeadEventKind, lead: &lead::Model, actor: &Actor) {
+    events
+        .publish(vec![LeadEvent::new(kind, lead, Some(actor))])
+        .await;
 }
 
 /// Every optional column empty.
@@ -431,6 +441,7 @@ fn apply_changes(model: &mut lead::ActiveModel, c: LeadChanges) {
 /// Updates an open lead. A qualified or disqualified lead is read-only (`LEAD_CLOSED`).
 pub async fn update(
     db: &Db,
+    events: &Events,
     actor: &Actor,
     id: Uuid,
     changes: LeadChanges,
@@ -467,6 +478,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Updated, &after, actor).await;
     Ok(after)
 }
 
@@ -513,7 +525,13 @@ async fn guarded_update(
 }
 
 /// Gives a lead to another user (Sales Managers and System Administrators).
-pub async fn assign(db: &Db, actor: &Actor, id: Uuid, owner_id: Uuid) -> AppResult<lead::Model> {
+pub async fn assign(
+    db: &Db,
+    events: &Events,
+    actor: &Actor,
+    id: Uuid,
+    owner_id: Uuid,
+) -> AppResult<lead::Model> {
     ensure_can_assign(actor)?;
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
@@ -532,12 +550,13 @@ pub async fn assign(db: &Db, actor: &Actor, id: Uuid, owner_id: Uuid) -> AppResu
     )
     .await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Assigned, &after, actor).await;
     Ok(after)
 }
 
 /// Deletes a lead with its notes and stakeholder links. Records created from it stay; their
 /// originating lead is cleared (by the foreign keys' `ON DELETE SET NULL`).
-pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
+pub async fn delete(db: &Db, events: &Events, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
     let txn = db.begin_write().await?;
     let lead = get(&txn, id).await?;
     ensure_can_work(actor, lead.owner_id, "lead")?;
@@ -557,6 +576,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
     )
     .await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Deleted, &lead, actor).await;
     Ok(id)
 }
 
@@ -565,6 +585,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
 /// notes and stakeholders stay.
 pub async fn disqualify(
     db: &Db,
+    events: &Events,
     actor: &Actor,
     id: Uuid,
     reason: Option<LeadStatusReason>,
@@ -608,6 +629,7 @@ pub async fn disqualify(
     .await?;
     let after = get(&txn, id).await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Disqualified, &after, actor).await;
     Ok(after)
 }
 
@@ -615,7 +637,12 @@ pub async fn disqualify(
 /// qualified again. Records created by an earlier qualification stay (and stay linked to it as
 /// its opportunities); the lead's links to its qualified account, contact and opportunity are
 /// cleared so a new qualification starts afresh.
-pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Model> {
+pub async fn reactivate(
+    db: &Db,
+    events: &Events,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<lead::Model> {
     let txn = db.begin_write().await?;
     let lead = get(&txn, id).await?;
     ensure_can_work(actor, lead.owner_id, "lead")?;
@@ -666,5 +693,6 @@ pub async fn reactivate(db: &Db, actor: &Actor, id: Uuid) -> AppResult<lead::Mod
     .await?;
     let after = get(&txn, id).await?;
     txn.commit().await?;
+    publish(events, LeadEventKind::Reactivated, &after, actor).await;
     Ok(after)
 }

@@ -17,3 +17,4 @@ mod qualification;
 mod records;
 mod schema;
 mod security;
+mod subscriptions;

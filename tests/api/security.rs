@@ -169,7 +169,7 @@ async fn leads(app: &TestApp, n: usize, email: Option<&str>) -> Vec<String> {
             ..Default::default()
         };
         ids.push(
-            leadq::service::leads::create(&app.db, &admin, changes, None)
+            leadq::service::leads::create(&app.db, app.qualifier.events(), &admin, changes, None)
                 .await
                 .unwrap()
                 .lead

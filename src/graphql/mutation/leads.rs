@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use crate::domain::values;
 use crate::graphql::types::inputs::{CreateLeadInput, UpdateLeadInput};
 use crate::graphql::types::{Lead, LeadStatusReason};
-use crate::graphql::{actor, db};
+use crate::graphql::{actor, db, events};
 use crate::service;
 
 #[derive(Default)]
@@ -70,7 +70,8 @@ impl LeadMutation {
         let actor = actor(ctx)?;
         let owner_id = values::parse_opt_id("ownerId", input.owner_id.as_deref())?;
         let changes = input.raw().parse()?;
-        let created = service::leads::create(db(ctx)?, actor, changes, owner_id).await?;
+        let created =
+            service::leads::create(db(ctx)?, events(ctx)?, actor, changes, owner_id).await?;
         Ok(CreateLeadPayload {
             lead: Lead(created.lead),
             possible_duplicates: created.possible_duplicates.into_iter().map(Lead).collect(),
@@ -86,7 +87,7 @@ impl LeadMutation {
         let actor = actor(ctx)?;
         let id = values::parse_id("id", &input.id)?;
         let changes = input.raw().parse()?;
-        let lead = service::leads::update(db(ctx)?, actor, id, changes).await?;
+        let lead = service::leads::update(db(ctx)?, events(ctx)?, actor, id, changes).await?;
         Ok(UpdateLeadPayload { lead: Lead(lead) })
     }
 
@@ -99,7 +100,7 @@ impl LeadMutation {
         let actor = actor(ctx)?;
         let id = values::parse_id("leadId", &input.lead_id)?;
         let owner = values::parse_id("ownerId", &input.owner_id)?;
-        let lead = service::leads::assign(db(ctx)?, actor, id, owner).await?;
+        let lead = service::leads::assign(db(ctx)?, events(ctx)?, actor, id, owner).await?;
         Ok(AssignLeadPayload { lead: Lead(lead) })
     }
 
@@ -112,7 +113,7 @@ impl LeadMutation {
     ) -> async_graphql::Result<DeleteLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("id", &input.id)?;
-        let deleted = service::leads::delete(db(ctx)?, actor, id).await?;
+        let deleted = service::leads::delete(db(ctx)?, events(ctx)?, actor, id).await?;
         Ok(DeleteLeadPayload {
             deleted_id: ID(deleted.to_string()),
         })
@@ -164,9 +165,14 @@ impl LeadStateMutation {
     ) -> async_graphql::Result<DisqualifyLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("leadId", &input.lead_id)?;
-        let lead =
-            service::leads::disqualify(db(ctx)?, actor, id, Some(input.status_reason.into()))
-                .await?;
+        let lead = service::leads::disqualify(
+            db(ctx)?,
+            events(ctx)?,
+            actor,
+            id,
+            Some(input.status_reason.into()),
+        )
+        .await?;
         Ok(DisqualifyLeadPayload { lead: Lead(lead) })
     }
 
@@ -179,7 +185,7 @@ impl LeadStateMutation {
     ) -> async_graphql::Result<ReactivateLeadPayload> {
         let actor = actor(ctx)?;
         let id = values::parse_id("leadId", &input.lead_id)?;
-        let lead = service::leads::reactivate(db(ctx)?, actor, id).await?;
+        let lead = service::leads::reactivate(db(ctx)?, events(ctx)?, actor, id).await?;
         Ok(ReactivateLeadPayload { lead: Lead(lead) })
     }
 }
