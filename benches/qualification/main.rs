@@ -127,6 +127,12 @@ async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
             Value::Array(scenarios::dedup::run(&dbs, &options).await?),
         );
     }
+    if options.runs(Scenario::Job) {
+        results.insert(
+            "job",
+            Value::Array(scenarios::job::run(&dbs, &options).await?),
+        );
+    }
     let (lines, json) = report::report(kind, &options, &results, started.elapsed());
     println!();
     println!(

@@ -3,7 +3,7 @@
 pub const USAGE: &str = "usage: cargo bench --bench qualification -- [--database-url postgres://...] \
 [--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup] [--clients 32,64] [--seconds S] \
 [--processes 1,2] [--dedup-sizes 1000,100000,1000000] [--dedup-samples K] \
-[--baseline-chunk L] [--limit-technique copy|unnest]";
+[--baseline-chunk L] [--limit-technique copy|unnest] [--job-leads N] [--job-kill true|false]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -12,6 +12,7 @@ pub enum Scenario {
     Limit,
     Concurrent,
     Dedup,
+    Job,
 }
 
 /// How the limit scenario writes on PostgreSQL (SQLite has one technique).
@@ -46,6 +47,10 @@ pub struct Options {
     pub dedup_samples: usize,
     pub baseline_chunk: usize,
     pub limit_technique: LimitTechnique,
+    /// Leads of the job scenario.
+    pub job_leads: usize,
+    /// Whether the job scenario adds a run whose server is killed at 50 %.
+    pub job_kill: bool,
 }
 
 impl Options {
@@ -89,6 +94,8 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         dedup_samples: 300,
         baseline_chunk: 1,
         limit_technique: LimitTechnique::Copy,
+        job_leads: 1_000_000,
+        job_kill: true,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -115,6 +122,8 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             "--dedup-samples",
             "--baseline-chunk",
             "--limit-technique",
+            "--job-leads",
+            "--job-kill",
         ];
         if !known.contains(&flag.as_str()) {
             return Err(format!("unknown argument {arg:?}"));
@@ -142,6 +151,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                         "limit" => Ok(Scenario::Limit),
                         "concurrent" => Ok(Scenario::Concurrent),
                         "dedup" => Ok(Scenario::Dedup),
+                        "job" => Ok(Scenario::Job),
                         other => Err(format!("--scenarios: unknown scenario {other:?}")),
                     })
                     .collect::<Result<_, _>>()?;
@@ -170,6 +180,16 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                         return Err(format!(
                             "--limit-technique: {other:?} is neither copy nor unnest"
                         ));
+                    }
+                }
+            }
+            "--job-leads" => options.job_leads = parse_count(&flag, &value)?,
+            "--job-kill" => {
+                options.job_kill = match value.trim() {
+                    "true" | "yes" | "1" => true,
+                    "false" | "no" | "0" => false,
+                    other => {
+                        return Err(format!("--job-kill: {other:?} is neither true nor false"));
                     }
                 }
             }

@@ -25,6 +25,10 @@ pub const GOAL_DEDUP_RATIO: f64 = 2.0;
 /// Issue #7: server RSS after the last of at least ten 10,000-lead batches over after the first.
 pub const GOAL_RSS_RATIO: f64 = 1.3;
 pub const GOAL_RSS_BATCHES: usize = 10;
+/// Issue #14: a job's leads/s against the bulk scenario's.
+pub const GOAL_JOB_VS_BULK: f64 = 0.9;
+/// Issue #14: progress at least once a second.
+pub const GOAL_JOB_PROGRESS_GAP_S: f64 = 1.0;
 
 pub struct Line {
     pub scenario: String,
@@ -233,6 +237,159 @@ fn concurrent(
     }
 }
 
+/// The job scenario's lines and goals (issue #14): throughput against the bulk scenario, memory
+/// flat from 10 % to 100 %, progress at least once a second, two processes at least as fast as
+/// one, and a killed run that still qualifies every lead exactly once.
+fn job(
+    runs: &[Value],
+    bulk: Option<&Value>,
+    lines: &mut Vec<Line>,
+    goals: &mut serde_json::Map<String, Value>,
+) {
+    let num = |v: &Value, k: &str| v[k].as_f64();
+    let bulk_lps = bulk.and_then(|b| num(b, "leads_per_s"));
+    let mut by_processes = BTreeMap::new();
+    for run in runs {
+        let killed = run["killed"] == true;
+        let processes = run["processes"].as_u64().unwrap_or(1);
+        let scenario = if killed {
+            format!("job {} (killed at 50 %)", run["leads"])
+        } else {
+            format!("job {} ({processes} process(es))", run["leads"])
+        };
+        let key = |what: &str| {
+            if killed {
+                format!("job_killed_{what}")
+            } else {
+                format!("job_{processes}p_{what}")
+            }
+        };
+        let lps = num(run, "leads_per_s");
+        if killed {
+            lines.push(line(
+                &scenario,
+                "total / outage (s)",
+                format!(
+                    "{:.1} / {:.1}",
+                    num(run, "total_s").unwrap_or(0.0),
+                    num(run, "outage_s").unwrap_or(0.0)
+                ),
+            ));
+            let exact = run["qualified"] == run["leads"];
+            goal(
+                lines,
+                goals,
+                (&scenario, "leads qualified", &key("qualified")),
+                num(run, "qualified"),
+                ("exactly every lead, once", Some(exact)),
+                format!("{} / {}", run["qualified"], run["leads"]),
+            );
+            lines.push(line(
+                &scenario,
+                "leads/s (outage excluded)",
+                format!("{:.0}", lps.unwrap_or(0.0)),
+            ));
+            continue;
+        }
+        by_processes.insert(processes, lps);
+        if processes == 1 {
+            let ratio = match (lps, bulk_lps) {
+                (Some(j), Some(b)) if b > 0.0 => Some(j / b),
+                _ => None,
+            };
+            goal(
+                lines,
+                goals,
+                (&scenario, "leads/s", &key("leads_per_s")),
+                lps,
+                (
+                    if bulk_lps.is_some() {
+                        ">= 0.9 x bulk"
+                    } else {
+                        ">= 0.9 x bulk (run bulk too)"
+                    },
+                    ratio.map(|r| r >= GOAL_JOB_VS_BULK),
+                ),
+                match ratio {
+                    Some(r) => format!("{:.0} ({r:.2} x bulk)", lps.unwrap_or(0.0)),
+                    None => format!("{:.0}", lps.unwrap_or(0.0)),
+                },
+            );
+        } else {
+            lines.push(line(
+                &scenario,
+                "leads/s",
+                format!("{:.0}", lps.unwrap_or(0.0)),
+            ));
+        }
+        lines.push(line(
+            &scenario,
+            "start call / first progress (s)",
+            format!(
+                "{:.3} / {:.3}",
+                num(run, "start_call_s").unwrap_or(0.0),
+                num(run, "first_progress_s").unwrap_or(0.0)
+            ),
+        ));
+        let gap = num(run, "longest_gap_s");
+        goal(
+            lines,
+            goals,
+            (
+                &scenario,
+                "longest gap between progress events (s)",
+                &key("longest_gap"),
+            ),
+            gap,
+            ("<= 1", gap.map(|g| g <= GOAL_JOB_PROGRESS_GAP_S)),
+            format!("{:.2}", gap.unwrap_or(0.0)),
+        );
+        let (at_10, at_100) = (num(run, "rss_at_10_mb"), num(run, "rss_at_100_mb"));
+        let rss_ratio = match (at_100, at_10) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        };
+        goal(
+            lines,
+            goals,
+            (
+                &scenario,
+                "server RSS at 10 % / 100 % (MB)",
+                &key("rss_ratio"),
+            ),
+            rss_ratio,
+            (
+                "100 % <= 1.3 x 10 %",
+                rss_ratio.map(|r| r <= GOAL_RSS_RATIO),
+            ),
+            format!(
+                "{:.1} / {:.1} ({:.2})",
+                at_10.unwrap_or(0.0),
+                at_100.unwrap_or(0.0),
+                rss_ratio.unwrap_or(0.0)
+            ),
+        );
+    }
+    if let (Some(Some(one)), Some((&more, &Some(many)))) = (
+        by_processes.get(&1).copied(),
+        by_processes.iter().find(|(p, _)| **p > 1),
+    ) {
+        let ratio = many / one;
+        goal(
+            lines,
+            goals,
+            (
+                "job",
+                &format!("leads/s {more} processes / 1"),
+                "job_processes_ratio",
+            ),
+            Some(ratio),
+            (">= 1", Some(ratio >= 1.0)),
+            format!("{ratio:.3}"),
+        );
+    }
+}
+
 pub fn report(
     kind: Kind,
     options: &Options,
@@ -421,6 +578,9 @@ pub fn report(
             });
         }
     }
+    if let Some(Value::Array(runs)) = results.get("job") {
+        job(runs, bulk, &mut lines, &mut goals);
+    }
     let mut out = serde_json::Map::new();
     out.insert("database".to_owned(), json!(kind.name()));
     out.insert(
@@ -434,6 +594,8 @@ pub fn report(
             "dedup_samples": options.dedup_samples,
             "baseline_chunk": options.baseline_chunk,
             "limit_technique": options.limit_technique.name(),
+            "job_leads": options.job_leads,
+            "job_kill": options.job_kill,
         }),
     );
     for (name, value) in results {

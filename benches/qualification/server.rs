@@ -53,10 +53,17 @@ pub struct Memory {
 
 impl Server {
     pub async fn start(url: &str) -> Result<Self> {
+        Self::start_with(url, &[]).await
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub async fn start_with(url: &str, env: &[(&str, &str)]) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_leadq"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_leadq"));
+        command.envs(env.iter().copied());
+        let child = command
             .args([
                 "--database-url",
                 url,

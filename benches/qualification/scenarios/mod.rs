@@ -4,5 +4,6 @@ pub mod baseline;
 pub mod bulk;
 pub mod concurrent;
 pub mod dedup;
+pub mod job;
 pub mod limit;
 pub mod writes;
