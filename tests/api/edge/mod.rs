@@ -2,3 +2,8 @@
 //! media types, observability endpoints, the embedded playground and persisted operations.
 
 mod introspection;
+mod logs;
+mod media;
+mod observability;
+mod persisted;
+mod playground;
