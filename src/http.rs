@@ -31,7 +31,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{BatchResponse, Request, Response, ServerError};
 use futures_util::StreamExt;
 use governor::clock::{Clock, DefaultClock};
@@ -42,7 +42,7 @@ use uuid::Uuid;
 use crate::auth::{Actor, TokenKeys, bearer_token};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::limits::{RequestBudget, ResponseBytes, SelectedOperation};
+use crate::graphql::limits::{ParsedOperation, RequestBudget, ResponseBytes, SelectedOperation};
 use crate::graphql::loaders::loaders;
 use crate::graphql::schema::AppSchema;
 use crate::protocol::{MISSING_QUERY, Params, RequestError, ResponseMedia, is_request_error};
@@ -50,8 +50,8 @@ use crate::service;
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
-/// Most aliased fields in one operation (aliases multiply the work of a single field).
-pub const MAX_ALIASES: usize = 30;
+/// Most aliased fields in one operation (checked by the cost-limit extension).
+pub use crate::graphql::limits::MAX_ALIASES;
 
 /// The per-request limits of [`HttpState`].
 #[derive(Debug, Clone)]
@@ -805,28 +805,27 @@ async fn run_operations(
     log: &mut RequestLog,
 ) -> BatchResponse {
     let budget = RequestBudget::default();
-    let prepare = |request: Request| -> Result<(Request, OperationInfo), ServerError> {
-        let info = check_document(&request, state.introspection)?;
-        let operation = SelectedOperation(request.operation_name.clone());
-        Ok((
-            request
-                .data(actor.clone())
-                .data(loaders(state.db.clone()))
-                .data(budget.clone())
-                .data(operation)
-                .data(output.clone()),
-            info,
-        ))
-    };
     let mut responses = Vec::with_capacity(batch.requests.len());
     for request in batch.requests {
         let start = std::time::Instant::now();
-        let (response, info) = match request.and_then(prepare) {
-            Ok((request, info)) => (state.schema.execute(request).await, info),
-            Err(refused) => (
-                Response::from_errors(vec![refused]),
-                OperationInfo::named(None, "unknown"),
-            ),
+        let parsed = ParsedOperation::default();
+        let response = match request {
+            Ok(request) => {
+                let operation = SelectedOperation(request.operation_name.clone());
+                let request = request
+                    .data(actor.clone())
+                    .data(loaders(state.db.clone()))
+                    .data(budget.clone())
+                    .data(operation)
+                    .data(output.clone())
+                    .data(parsed.clone());
+                state.schema.execute(request).await
+            }
+            Err(refused) => Response::from_errors(vec![refused]),
+        };
+        let info = match parsed.get() {
+            Some((name, kind)) => OperationInfo::named(name.as_deref(), kind),
+            None => OperationInfo::named(None, "unknown"),
         };
         let response = with_codes(response);
         let codes = error_codes(&response);
@@ -1066,55 +1065,6 @@ pub(crate) fn selected_operation(
     }
 }
 
-/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields, and introspection when it
-/// is disabled (with an error, rather than the executor's silent null).
-fn check_document(request: &Request, introspection: bool) -> Result<OperationInfo, ServerError> {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        // The executor reports the syntax error.
-        return Ok(OperationInfo::named(
-            request.operation_name.as_deref(),
-            "unknown",
-        ));
-    };
-    let info = operation_info(&document, request.operation_name.as_deref());
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| count(&f.node.selection_set.node))
-        .sum();
-    if !introspection && introspects(&document) {
-        let mut error = ServerError::new("introspection is disabled on this server", None);
-        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
-        return Err(error);
-    }
-    if operations + fragments > MAX_ALIASES {
-        let mut error = ServerError::new(
-            format!("an operation may use at most {MAX_ALIASES} aliases"),
-            None,
-        );
-        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
-        return Err(error);
-    }
-    Ok(info)
-}
-
 /// The name (as a metric label) and type of the operation a request runs.
 #[derive(Debug, Clone)]
 pub struct OperationInfo {
@@ -1123,30 +1073,13 @@ pub struct OperationInfo {
 }
 
 impl OperationInfo {
+    /// `name` as a metric label ([`crate::metrics::operation_label`]) and `kind`.
     fn named(name: Option<&str>, kind: &'static str) -> Self {
         Self {
             name: crate::metrics::operation_label(name),
             kind,
         }
     }
-}
-
-fn operation_info(document: &ExecutableDocument, name: Option<&str>) -> OperationInfo {
-    use async_graphql::parser::types::DocumentOperations;
-    let own_name = match &document.operations {
-        DocumentOperations::Single(_) => None,
-        DocumentOperations::Multiple(ops) if name.is_none() && ops.len() == 1 => {
-            ops.keys().next().map(|n| n.as_str())
-        }
-        DocumentOperations::Multiple(_) => None,
-    };
-    let kind = match selected_operation(document, name) {
-        Some(OperationType::Query) => "query",
-        Some(OperationType::Mutation) => "mutation",
-        Some(OperationType::Subscription) => "subscription",
-        None => "unknown",
-    };
-    OperationInfo::named(name.or(own_name), kind)
 }
 
 /// What the request log line and the metrics tell about a GraphQL request (left in the
@@ -1218,28 +1151,6 @@ pub async fn access_log(
     );
     crate::metrics::http_request(&method, &route, status.as_u16(), elapsed);
     result
-}
-
-/// Whether any selection (in operations or fragments) asks for `__schema` or `__type`.
-fn introspects(document: &ExecutableDocument) -> bool {
-    fn asks(set: &SelectionSet) -> bool {
-        set.items.iter().any(|item| match &item.node {
-            Selection::Field(field) => {
-                let name = field.node.name.node.as_str();
-                name == "__schema" || name == "__type" || asks(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => asks(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => false,
-        })
-    }
-    document
-        .operations
-        .iter()
-        .any(|(_, op)| asks(&op.node.selection_set.node))
-        || document
-            .fragments
-            .values()
-            .any(|f| asks(&f.node.selection_set.node))
 }
 
 fn code_extensions(code: &str, field: Option<&str>) -> async_graphql::ErrorExtensionValues {

@@ -55,6 +55,8 @@ pub const UNBOUNDED_LIST: u64 = 100;
 pub const SMALL_LIST: u64 = 20;
 /// Deepest selection nesting the model walks (the executor's own limit is lower).
 const MAX_WALK_DEPTH: usize = 64;
+/// Most aliased fields in one operation (aliases multiply the work of a single field).
+pub const MAX_ALIASES: usize = 30;
 /// Deepest nesting of an introspection selection (graphql-js's full query needs 15).
 pub const MAX_INTROSPECTION_DEPTH: usize = 20;
 /// Most lists nested in an introspection selection (`types { fields { args } }`).
@@ -120,6 +122,69 @@ pub fn check_depth(
         }
     }
     Ok(())
+}
+
+/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields, and introspection when it
+/// is disabled (with an error, rather than the executor's silent null).
+fn check_document(
+    document: &ExecutableDocument,
+    introspection: bool,
+) -> Result<(), async_graphql::ServerError> {
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| count(&f.node.selection_set.node))
+        .sum();
+    if !introspection && introspects(document) {
+        return Err(validation_error(
+            "introspection is disabled on this server".to_owned(),
+        ));
+    }
+    if operations + fragments > MAX_ALIASES {
+        return Err(validation_error(format!(
+            "an operation may use at most {MAX_ALIASES} aliases"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether any selection (in operations or fragments) asks for `__schema` or `__type`.
+fn introspects(document: &ExecutableDocument) -> bool {
+    fn asks(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                name == "__schema" || name == "__type" || asks(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => asks(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| asks(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| asks(&f.node.selection_set.node))
 }
 
 fn validation_error(message: String) -> async_graphql::ServerError {
@@ -234,6 +299,45 @@ fn depth_of(
 /// that a document with several operations is costed by the one that runs).
 #[derive(Debug, Clone, Default)]
 pub struct SelectedOperation(pub Option<String>);
+
+/// The name and type of the operation a request runs, as the extension found it when it parsed
+/// the document (put in the request's data by the HTTP layer, read back for the request log and
+/// the metrics: the document is parsed once, by the executor).
+#[derive(Debug, Clone, Default)]
+pub struct ParsedOperation(Arc<Mutex<Option<NameAndType>>>);
+
+/// An operation's name (when it has one) and type.
+pub type NameAndType = (Option<String>, &'static str);
+
+impl ParsedOperation {
+    /// The operation's name (when it has one) and type (`query`, `mutation`, `subscription`,
+    /// `unknown`), once the document parsed.
+    pub fn get(&self) -> Option<NameAndType> {
+        self.0.lock().ok()?.clone()
+    }
+
+    fn set(&self, document: &ExecutableDocument, name: Option<&str>) {
+        let (own_name, ty) = match &document.operations {
+            DocumentOperations::Single(op) => (None, Some(op.node.ty)),
+            DocumentOperations::Multiple(ops) => match name {
+                Some(name) => (None, ops.get(name).map(|op| op.node.ty)),
+                None if ops.len() == 1 => ops.iter().next().map_or((None, None), |(n, op)| {
+                    (Some(n.to_string()), Some(op.node.ty))
+                }),
+                None => (None, None),
+            },
+        };
+        let kind = match ty {
+            Some(OperationType::Query) => "query",
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            None => "unknown",
+        };
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((name.map(str::to_owned).or(own_name), kind));
+        }
+    }
+}
 
 /// What the operations of one HTTP request have used so far (shared by the operations of a
 /// batch).
@@ -625,16 +729,24 @@ pub struct CostLimit {
     shape: Arc<SchemaShape>,
     max_cost: u64,
     max_depth: usize,
+    introspection: bool,
 }
 
 impl CostLimit {
-    /// The extension for a schema of this `shape`, refusing requests above `max_cost` or nested
-    /// deeper than `max_depth` ([`check_depth`]).
-    pub fn new(shape: Arc<SchemaShape>, max_cost: u64, max_depth: usize) -> Self {
+    /// The extension for a schema of this `shape`, refusing requests above `max_cost`, nested
+    /// deeper than `max_depth` ([`check_depth`]) or with more than [`MAX_ALIASES`] aliases, and
+    /// introspection unless `introspection`.
+    pub fn new(
+        shape: Arc<SchemaShape>,
+        max_cost: u64,
+        max_depth: usize,
+        introspection: bool,
+    ) -> Self {
         Self {
             shape,
             max_cost,
             max_depth,
+            introspection,
         }
     }
 }
@@ -645,6 +757,7 @@ impl ExtensionFactory for CostLimit {
             shape: self.shape.clone(),
             max_cost: self.max_cost,
             max_depth: self.max_depth,
+            introspection: self.introspection,
         })
     }
 }
@@ -653,6 +766,7 @@ struct CostLimitExtension {
     shape: Arc<SchemaShape>,
     max_cost: u64,
     max_depth: usize,
+    introspection: bool,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -668,6 +782,10 @@ impl Extension for CostLimitExtension {
         let operation = ctx
             .data_opt::<SelectedOperation>()
             .and_then(|o| o.0.as_deref());
+        if let Some(parsed) = ctx.data_opt::<ParsedOperation>() {
+            parsed.set(&document, operation);
+        }
+        check_document(&document, self.introspection)?;
         let measured = measure(&self.shape, &document, operation, variables)
             .map_err(|e| e.to_server_error())?;
         check_depth(&document, operation, self.max_depth)?;

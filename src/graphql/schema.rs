@@ -43,7 +43,7 @@ pub fn build(
 ) -> Result<AppSchema, AppError> {
     let shape = Arc::new(SchemaShape::from_sdl(&sdl())?);
     let mut builder = schema_builder()
-        .extension(CostLimit::new(shape, max_cost, MAX_DEPTH))
+        .extension(CostLimit::new(shape, max_cost, MAX_DEPTH, introspection))
         .data(db)
         .data(qualifier);
     if !introspection {

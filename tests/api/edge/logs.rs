@@ -41,10 +41,14 @@ async fn lines_after_requests(server: &Server, token: &str, log: &std::path::Pat
         .send()
         .await
         .unwrap();
-    // The line is written after the answer is sent.
-    for _ in 0..50 {
+    // Each line is written when its answer is sent: wait until both are complete.
+    for _ in 0..100 {
         let text = std::fs::read_to_string(log).unwrap();
-        if text.matches("noSuchField").count() == 0 && text.contains("GRAPHQL_VALIDATION_FAILED") {
+        let complete = text
+            .lines()
+            .filter(|l| l.contains("/graphql") && (l.contains("status") || l.contains("200")))
+            .count();
+        if complete >= 2 && text.ends_with('\n') {
             return text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
