@@ -4,8 +4,11 @@
 //!   accepted as `Content-Type`; anything else is 415, so a cross-site form or a `text/plain`
 //!   post can never run a mutation), one operation or a batch of at most [`MAX_BATCH`];
 //! - `GET /graphql?query=...` runs queries only (a mutation over GET is 405); without a query it
-//!   serves GraphiQL when enabled;
-//! - `GET /health` pings the database.
+//!   serves GraphiQL when enabled ([`crate::playground`]);
+//! - the parameters are checked and the answer's media type chosen by [`crate::protocol`];
+//!   `extensions.persistedQuery` names a persisted operation ([`crate::service::persisted`]);
+//! - `GET /health` is liveness, `GET /ready` readiness (the database answers), `GET /metrics`
+//!   the Prometheus page ([`crate::metrics`]); [`access_log`] writes one line per request.
 //!
 //! Every GraphQL request needs `Authorization: Bearer <token>`; without a valid one the answer is
 //! HTTP 401 with `WWW-Authenticate: Bearer` and an `UNAUTHENTICATED` error.
