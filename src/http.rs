@@ -187,7 +187,7 @@ pub async fn health() -> HttpResponse {
 /// Longest `/ready` waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /ready`: readiness. 200 when the database answers a query within [`READY_TIMEOUT`] on
+/// `GET /ready`: readiness. 200 when the database answers a query within 2 s (`READY_TIMEOUT`) on
 /// the connections that serve requests, else 503 `DATABASE_UNAVAILABLE` (a load balancer then
 /// sends traffic elsewhere until it answers again).
 pub async fn ready(state: web::Data<Arc<HttpState>>) -> HttpResponse {

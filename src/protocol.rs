@@ -6,7 +6,7 @@
 //!   Anything else (no `query`, a `query` that is not a string, `variables` that is a list...) is
 //!   a *request error*: HTTP 400 with a message that names the parameter, whatever the media
 //!   type. A request with no `query` but an `extensions.persistedQuery` is a persisted operation
-//!   ([`crate::persisted`]).
+//!   ([`crate::service::persisted`]).
 //! - The answer is `application/graphql-response+json` when the client's `Accept` prefers it (or
 //!   only accepts it), else `application/json` (no `Accept`, `*/*`, `application/json`). Under
 //!   `application/graphql-response+json` a request that fails before it runs (syntax, validation,
