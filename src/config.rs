@@ -229,6 +229,31 @@ pub struct Settings {
         global = true
     )]
     pub max_uri_bytes: usize,
+
+    /// Log line format: `text` (one human-readable line per event) or `json` (one JSON object
+    /// per line, for log shippers). Colours only when writing to a terminal.
+    #[arg(long, env = "LEADQ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Run only persisted operations (registered with `leadq persist`, or by hash through
+    /// automatic persisted queries while this is off); any other document gets
+    /// PERSISTED_QUERY_NOT_FOUND.
+    #[arg(long, env = "LEADQ_PERSISTED_ONLY", global = true)]
+    pub persisted_only: bool,
+
+    /// Serve `GET /metrics` (Prometheus text format).
+    #[arg(long, env = "LEADQ_METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub metrics: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Default request timeout, in seconds: long enough for a 10,000-lead `qualifyLeads`.
@@ -278,6 +303,9 @@ impl Settings {
             jwt_max_lifetime_hours: 24 * 30,
             shutdown_grace_seconds: 30,
             max_uri_bytes: 8192,
+            log_format: LogFormat::Text,
+            persisted_only: false,
+            metrics: true,
         }
     }
 

@@ -55,6 +55,9 @@ pub enum AppError {
     ResponseTooLarge { max_bytes: usize },
     /// The request costs more than the configured limit (lists multiply their children).
     QueryTooComplex { cost: u64, max_cost: u64 },
+    /// No persisted operation under the hash the client sent (send it again with its query), or
+    /// a document that is not a registered persisted operation while only those run.
+    PersistedQueryNotFound(String),
     /// A bug or an infrastructure failure; the cause is logged, never sent.
     Internal(String),
 }
@@ -96,6 +99,7 @@ impl AppError {
             Self::Timeout { .. } => "TIMEOUT",
             Self::ResponseTooLarge { .. } => "RESPONSE_TOO_LARGE",
             Self::QueryTooComplex { .. } => "QUERY_TOO_COMPLEX",
+            Self::PersistedQueryNotFound(_) => "PERSISTED_QUERY_NOT_FOUND",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -138,6 +142,7 @@ impl AppError {
                  the cost of what it selects by its size (first, or the list's cap); ask for \
                  smaller pages or fewer fields"
             ),
+            Self::PersistedQueryNotFound(m) => m.clone(),
             Self::Internal(_) => "internal server error".to_owned(),
         }
     }

@@ -4,8 +4,11 @@
 //!   accepted as `Content-Type`; anything else is 415, so a cross-site form or a `text/plain`
 //!   post can never run a mutation), one operation or a batch of at most [`MAX_BATCH`];
 //! - `GET /graphql?query=...` runs queries only (a mutation over GET is 405); without a query it
-//!   serves GraphiQL when enabled;
-//! - `GET /health` pings the database.
+//!   serves GraphiQL when enabled ([`crate::playground`]);
+//! - the parameters are checked and the answer's media type chosen by [`crate::protocol`];
+//!   `extensions.persistedQuery` names a persisted operation ([`crate::service::persisted`]);
+//! - `GET /health` is liveness, `GET /ready` readiness (the database answers), `GET /metrics`
+//!   the Prometheus page ([`crate::metrics`]); [`access_log`] writes one line per request.
 //!
 //! Every GraphQL request needs `Authorization: Bearer <token>`; without a valid one the answer is
 //! HTTP 401 with `WWW-Authenticate: Bearer` and an `UNAUTHENTICATED` error.
@@ -30,10 +33,9 @@ use actix_web::dev::{Decompress, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, Next};
-use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{BatchResponse, Request, Response, ServerError};
 use futures_util::StreamExt;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -43,24 +45,16 @@ use uuid::Uuid;
 use crate::auth::{Actor, TokenKeys, bearer_token};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::limits::{RequestBudget, ResponseBytes, SelectedOperation};
+use crate::graphql::limits::{ParsedOperation, RequestBudget, ResponseBytes, SelectedOperation};
 use crate::graphql::loaders::loaders;
 use crate::graphql::schema::AppSchema;
+use crate::protocol::{MISSING_QUERY, Params, RequestError, ResponseMedia, is_request_error};
 use crate::service;
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
-/// Most aliased fields in one operation (aliases multiply the work of a single field).
-pub const MAX_ALIASES: usize = 30;
-
-/// The parameters of a GraphQL request over GET.
-#[derive(serde::Deserialize)]
-struct GetParams {
-    query: String,
-    #[serde(rename = "operationName")]
-    operation_name: Option<String>,
-    variables: Option<String>,
-}
+/// Most aliased fields in one operation (checked by the cost-limit extension).
+pub use crate::graphql::limits::MAX_ALIASES;
 
 /// The per-request limits of [`HttpState`].
 #[derive(Debug, Clone)]
@@ -153,22 +147,20 @@ pub struct HttpState {
     pub inflight: Option<InFlight>,
     /// Whether introspection queries are answered.
     pub introspection: bool,
+    /// Only registered persisted operations run (`LEADQ_PERSISTED_ONLY`).
+    pub persisted_only: bool,
+    /// Persisted operations looked up lately.
+    pub persisted: service::persisted::Cache,
     /// GraphiQL page, when enabled; `{TOKEN}`-free.
     pub graphiql: Option<String>,
     /// GraphiQL page with a development token in its headers, served only to loopback clients.
     pub graphiql_with_token: Option<String>,
 }
 
-/// The GraphiQL page for `endpoint`, with a bearer token when given.
+/// The GraphiQL page ([`crate::playground`]), with a bearer token in its Headers editor when
+/// given.
 pub fn graphiql_page(token: Option<&str>) -> String {
-    let header = token.map(|t| format!("Bearer {t}"));
-    let mut source = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("leadq GraphiQL");
-    if let Some(header) = header.as_deref() {
-        source = source.header("Authorization", header);
-    }
-    source.finish()
+    crate::playground::page(token)
 }
 
 /// Any other method on `/graphql`: 405 with `Allow: GET, POST`.
@@ -184,21 +176,71 @@ pub async fn method_not_allowed() -> HttpResponse {
     response
 }
 
-/// `GET /health`.
-pub async fn health(state: web::Data<Arc<HttpState>>) -> HttpResponse {
-    match state.db.read.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
-        Err(err) => {
-            tracing::error!(%err, "health check failed");
-            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
+/// `GET /health`: liveness. The process serves HTTP; the database is not asked (a database
+/// outage is no reason to restart the server: see `/ready`).
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "status": "ok" }))
+}
+
+/// Longest `/ready` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /ready`: readiness. 200 when the database answers a query within 2 s (`READY_TIMEOUT`) on
+/// the connections that serve requests, else 503 `DATABASE_UNAVAILABLE` (a load balancer then
+/// sends traffic elsewhere until it answers again).
+pub async fn ready(state: web::Data<Arc<HttpState>>) -> HttpResponse {
+    let check = async {
+        state.db.read.ping().await?;
+        if state.db.backend() == sea_orm::DbBackend::Postgres {
+            state.db.write.ping().await?;
         }
+        Ok::<(), sea_orm::DbErr>(())
+    };
+    let failure = match tokio::time::timeout(READY_TIMEOUT, check).await {
+        Ok(Ok(())) => {
+            return HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({ "status": "ready", "database": "ok" }));
+        }
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => format!("no answer within {} s", READY_TIMEOUT.as_secs()),
+    };
+    crate::error::note_unavailable(&format!("readiness check: {failure}"));
+    let mut response = HttpResponse::ServiceUnavailable()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "status": "unavailable",
+            "database": "unavailable",
+            "errors": [{ "message": "the database does not answer",
+                         "extensions": { "code": "DATABASE_UNAVAILABLE", "retryAfterSeconds": 1 } }]
+        }));
+    set_retry_after(&mut response, 1);
+    response
+}
+
+/// `GET /metrics`: Prometheus text format (see [`crate::metrics`]).
+pub async fn metrics(state: web::Data<Arc<HttpState>>) -> HttpResponse {
+    match crate::metrics::render(&state.db) {
+        Some(page) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(page),
+        None => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "metrics are recorded elsewhere in this process",
+        ),
     }
 }
 
-/// `GET /graphql`: GraphiQL, or a query given in the URL.
+/// `GET /graphql`: GraphiQL, or a query given in the URL (`query`, `operationName`, and
+/// `variables` / `extensions` as JSON text).
 pub async fn graphql_get(req: HttpRequest, state: web::Data<Arc<HttpState>>) -> HttpResponse {
     let query_string = req.query_string();
-    if query_string.is_empty() || !query_string.split('&').any(|p| p.starts_with("query=")) {
+    let asks = |name: &str| query_string.split('&').any(|p| p.starts_with(name));
+    if query_string.is_empty() || !(asks("query=") || asks("extensions=")) {
         let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
         let page = match (&state.graphiql_with_token, &state.graphiql) {
             (Some(with_token), _) if loopback => Some(with_token),
@@ -208,49 +250,48 @@ pub async fn graphql_get(req: HttpRequest, state: web::Data<Arc<HttpState>>) -> 
         return match page {
             Some(page) => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
                 .body(page.clone()),
             None => HttpResponse::NotFound().finish(),
         };
     }
-    let params = match web::Query::<GetParams>::from_query(query_string) {
-        Ok(params) => params.into_inner(),
-        Err(err) => {
-            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &err.to_string());
+    let params = match Params::from_query_string(query_string) {
+        Ok(params) => params,
+        Err(RequestError(message)) => {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
     };
-    let mut request = Request::new(params.query);
-    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
-        request = request.operation_name(name);
+    if params.query.is_none() && params.persisted_query().is_none() {
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", MISSING_QUERY);
     }
-    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
-        match serde_json::from_str(&variables) {
-            Ok(variables) => {
-                request = request.variables(async_graphql::Variables::from_json(variables))
-            }
-            Err(err) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    &format!("variables is not a JSON object: {err}"),
-                );
-            }
-        }
-    }
-    if let Ok(document) = async_graphql::parser::parse_query(&request.query)
-        && let Some(op) = selected_operation(&document, request.operation_name.as_deref())
+    // Refused before authentication: a GET runs no mutation, whoever sends it.
+    if let Some(query) = &params.query
+        && let Ok(document) = async_graphql::parser::parse_query(query)
+        && let Some(op) = selected_operation(&document, params.operation_name.as_deref())
         && op != OperationType::Query
     {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return mutation_over_get();
     }
-    execute(&req, &state, BatchRequest::Single(request)).await
+    execute(&req, &state, Incoming::Single(params)).await
+}
+
+/// The mutation-over-GET refusal: 405 with `Allow: POST`.
+fn mutation_over_get() -> HttpResponse {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "mutations must be sent with POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// The operations of one HTTP request, their parameters checked.
+pub enum Incoming {
+    Single(Params),
+    Batch(Vec<Params>),
 }
 
 /// Reads the body: decoded per `Content-Encoding`, at most `max_bytes` once decoded, within
@@ -337,31 +378,76 @@ pub async fn graphql_post(
         Ok(body) => body,
         Err(response) => return response,
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request body is empty: send a JSON object such as {\"query\": \"{ me { name } }\"}",
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
         Err(err) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                &format!("the body is not a GraphQL request: {err}"),
+                &format!("the body is not JSON: {err}"),
             );
         }
     };
-    if let BatchRequest::Batch(requests) = &batch
-        && requests.len() > MAX_BATCH
-    {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BATCH_TOO_LARGE",
-            &format!("a batch may hold at most {MAX_BATCH} operations"),
-        );
+    let incoming = match value {
+        serde_json::Value::Array(items) => {
+            if items.len() > MAX_BATCH {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BATCH_TOO_LARGE",
+                    &format!("a batch may hold at most {MAX_BATCH} operations"),
+                );
+            }
+            if items.is_empty() {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the batch is empty: send at least one request",
+                );
+            }
+            let mut batch = Vec::with_capacity(items.len());
+            for item in items {
+                match Params::from_json(item) {
+                    Ok(params) => batch.push(params),
+                    Err(RequestError(message)) => {
+                        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+                    }
+                }
+            }
+            Incoming::Batch(batch)
+        }
+        single => match Params::from_json(single) {
+            Ok(params) => Incoming::Single(params),
+            Err(RequestError(message)) => {
+                return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+            }
+        },
+    };
+    let missing_query = |p: &Params| p.query.is_none() && p.persisted_query().is_none();
+    let missing = match &incoming {
+        Incoming::Single(params) => missing_query(params),
+        Incoming::Batch(batch) => batch.iter().any(missing_query),
+    };
+    if missing {
+        return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", MISSING_QUERY);
     }
-    execute(&req, &state, batch).await
+    execute(&req, &state, incoming).await
 }
 
 /// Authenticates the caller, applies the per-user limits, runs the operations within the time
 /// limit and shapes the answer within the size limit.
-async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> HttpResponse {
+async fn execute(req: &HttpRequest, state: &HttpState, incoming: Incoming) -> HttpResponse {
+    let media = ResponseMedia::negotiate(
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
     let actor = match authenticate(req, state).await {
         Ok(actor) => actor,
         Err(err) => {
@@ -416,9 +502,23 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
         },
         None => None,
     };
+    let mut batch = match resolve_queries(req, state, incoming).await {
+        Ok(batch) => batch,
+        Err(response) => return response,
+    };
+    let to_remember = std::mem::take(&mut batch.to_remember);
     let output = ResponseBytes::new(state.limits.max_response_bytes);
-    let work = run_operations(state, &actor, batch, &output);
-    let response = match tokio::time::timeout(state.limits.timeout, work).await {
+    let mut log = RequestLog {
+        actor: Some(actor.user_id),
+        ..RequestLog::default()
+    };
+    let work = run_operations(state, &actor, batch, &output, &mut log);
+    let response = tokio::time::timeout(state.limits.timeout, work).await;
+    req.extensions_mut().insert(log);
+    if let Ok(response) = &response {
+        remember_persisted(state, response, to_remember).await;
+    }
+    let response = match response {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(
@@ -435,65 +535,329 @@ async fn execute(req: &HttpRequest, state: &HttpState, batch: BatchRequest) -> H
     if output.exceeded() {
         return too_large_response(state.limits.max_response_bytes);
     }
+    let request_error = match &response {
+        BatchResponse::Single(r) => is_request_error(r),
+        BatchResponse::Batch(rs) => rs.iter().all(is_request_error),
+    };
     let mut body = CappedWriter {
         bytes: Vec::new(),
         max: state.limits.max_response_bytes,
     };
-    if serde_json::to_writer(&mut body, &response).is_err() {
+    let written = match media {
+        ResponseMedia::Json => serde_json::to_writer(&mut body, &response),
+        ResponseMedia::GraphqlResponseJson => {
+            serde_json::to_writer(&mut body, &Shaped::batch(&response))
+        }
+    };
+    if written.is_err() {
         return too_large_response(state.limits.max_response_bytes);
     }
+    let content_type = media.content_type();
     match failed_as_a_whole_retryably(&response) {
         Some(seconds) => {
             let mut reply = HttpResponse::ServiceUnavailable()
-                .content_type("application/json")
+                .content_type(content_type)
                 .body(body.bytes);
             set_retry_after(&mut reply, seconds);
             reply
         }
+        None if request_error && media == ResponseMedia::GraphqlResponseJson => {
+            HttpResponse::BadRequest()
+                .content_type(content_type)
+                .body(body.bytes)
+        }
         None => HttpResponse::Ok()
-            .content_type("application/json")
+            .content_type(content_type)
             .body(body.bytes),
     }
 }
 
-/// Runs the operations of a request, sharing one cost budget.
+/// The requests of one HTTP request, ready to run or refused one by one.
+struct Batch {
+    requests: Vec<Result<Request, ServerError>>,
+    /// Whether the client sent a batch (answered with a list, even of one).
+    is_batch: bool,
+    /// Documents sent in full with their hash (automatic persisted queries), by position: stored
+    /// once they have run without a request error.
+    to_remember: Vec<(usize, String, String)>,
+}
+
+/// A persisted operation's reference: `extensions.persistedQuery` = `{ "version": 1,
+/// "sha256Hash": "<64 hex digits>" }`.
+// The error is the answer to send at once, built once per refused request: no need to box it.
+#[allow(clippy::result_large_err)]
+fn persisted_hash(params: &Params) -> Result<Option<String>, HttpResponse> {
+    let Some(reference) = params.persisted_query() else {
+        return Ok(None);
+    };
+    let bad = |message: &str| error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message);
+    let serde_json::Value::Object(reference) = reference else {
+        return Err(bad(
+            "extensions.persistedQuery must be an object: { \"version\": 1, \"sha256Hash\": \"...\" }",
+        ));
+    };
+    if reference.get("version").and_then(serde_json::Value::as_u64) != Some(1) {
+        return Err(bad(
+            "extensions.persistedQuery.version must be 1 (the only version of the protocol)",
+        ));
+    }
+    match reference
+        .get("sha256Hash")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(hash) if service::persisted::is_sha256_hex(hash) => {
+            Ok(Some(hash.to_ascii_lowercase()))
+        }
+        _ => Err(bad(
+            "extensions.persistedQuery.sha256Hash must be the SHA-256 of the document, 64 \
+             hexadecimal digits",
+        )),
+    }
+}
+
+/// The document a request runs: its own, or the persisted one it names; under
+/// `LEADQ_PERSISTED_ONLY` a registered one only. (Outer error: the answer to the whole request;
+/// inner: this operation's refusal.)
+#[allow(clippy::result_large_err)]
+async fn document_of(
+    state: &HttpState,
+    params: &Params,
+    hash: Option<&str>,
+) -> Result<Result<(String, bool), ServerError>, HttpResponse> {
+    use service::persisted;
+    let not_found = |message: String| {
+        crate::metrics::persisted("not_found");
+        Ok(Err(
+            AppError::PersistedQueryNotFound(message).to_server_error()
+        ))
+    };
+    let unavailable = |err: AppError| Ok(Err(err.to_server_error()));
+    match (&params.query, hash) {
+        (Some(query), Some(hash)) => {
+            if persisted::sha256_hex(query) != hash {
+                return Err(error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query sent \
+                     with it",
+                ));
+            }
+            if state.persisted_only {
+                match persisted::find(&state.db, &state.persisted, hash, true).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        return not_found(
+                            "PersistedQueryNotFound: this server runs only operations registered \
+                             ahead of time (leadq persist), and this one is not"
+                                .to_owned(),
+                        );
+                    }
+                    Err(err) => return unavailable(err),
+                }
+                crate::metrics::persisted("hit");
+                return Ok(Ok((query.clone(), false)));
+            }
+            Ok(Ok((query.clone(), true)))
+        }
+        (Some(query), None) if state.persisted_only => {
+            let hash = persisted::sha256_hex(query);
+            match persisted::find(&state.db, &state.persisted, &hash, true).await {
+                Ok(Some(_)) => {
+                    crate::metrics::persisted("hit");
+                    Ok(Ok((query.clone(), false)))
+                }
+                Ok(None) => not_found(
+                    "PersistedQueryNotFound: this server runs only operations registered ahead \
+                     of time (leadq persist); send a registered document or its sha256Hash in \
+                     extensions.persistedQuery"
+                        .to_owned(),
+                ),
+                Err(err) => unavailable(err),
+            }
+        }
+        (Some(query), None) => Ok(Ok((query.clone(), false))),
+        (None, Some(hash)) => {
+            match persisted::find(&state.db, &state.persisted, hash, state.persisted_only).await {
+                Ok(Some(stored)) => {
+                    crate::metrics::persisted("hit");
+                    Ok(Ok((stored.document.to_string(), false)))
+                }
+                Ok(None) if state.persisted_only => not_found(
+                    "PersistedQueryNotFound: no operation registered ahead of time (leadq \
+                     persist) has this sha256Hash"
+                        .to_owned(),
+                ),
+                Ok(None) => not_found(
+                    "PersistedQueryNotFound: no operation is stored under this sha256Hash; send \
+                     it again with its query"
+                        .to_owned(),
+                ),
+                Err(err) => unavailable(err),
+            }
+        }
+        (None, None) => Err(error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            MISSING_QUERY,
+        )),
+    }
+}
+
+/// The requests to run: each one's document (its own or a persisted one), and over GET queries
+/// only (a mutation is 405).
+async fn resolve_queries(
+    req: &HttpRequest,
+    state: &HttpState,
+    incoming: Incoming,
+) -> Result<Batch, HttpResponse> {
+    let is_get = req.method() == actix_web::http::Method::GET;
+    let (all, is_batch) = match incoming {
+        Incoming::Single(params) => (vec![params], false),
+        Incoming::Batch(batch) => (batch, true),
+    };
+    let mut batch = Batch {
+        requests: Vec::with_capacity(all.len()),
+        is_batch,
+        to_remember: Vec::new(),
+    };
+    for (position, params) in all.into_iter().enumerate() {
+        let hash = persisted_hash(&params)?;
+        let (query, remember) = match document_of(state, &params, hash.as_deref()).await? {
+            Ok(found) => found,
+            Err(refused) => {
+                batch.requests.push(Err(refused));
+                continue;
+            }
+        };
+        if is_get
+            && let Ok(document) = async_graphql::parser::parse_query(&query)
+            && let Some(op) = selected_operation(&document, params.operation_name.as_deref())
+            && op != OperationType::Query
+        {
+            return Err(mutation_over_get());
+        }
+        if let (true, Some(hash)) = (remember, hash) {
+            batch.to_remember.push((position, hash, query.clone()));
+        }
+        batch.requests.push(Ok(params.into_request(query)));
+    }
+    Ok(batch)
+}
+
+/// Stores the documents sent in full with their hash whose operation ran (no request error).
+async fn remember_persisted(
+    state: &HttpState,
+    response: &BatchResponse,
+    to_remember: Vec<(usize, String, String)>,
+) {
+    for (position, hash, document) in to_remember {
+        let ran = match response {
+            BatchResponse::Single(r) => !is_request_error(r),
+            BatchResponse::Batch(rs) => rs.get(position).is_some_and(|r| !is_request_error(r)),
+        };
+        if !ran {
+            continue;
+        }
+        match service::persisted::remember(&state.db, &hash, &document).await {
+            Ok(()) => crate::metrics::persisted("registered"),
+            Err(err) => tracing::warn!(code = err.code(), "a persisted query was not stored"),
+        }
+    }
+}
+
+/// An answer under `application/graphql-response+json`: a request error has no `data` entry.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Shaped<'a> {
+    Full(&'a Response),
+    NoData {
+        errors: &'a [ServerError],
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    },
+    Batch(Vec<Shaped<'a>>),
+}
+
+impl<'a> Shaped<'a> {
+    fn one(response: &'a Response) -> Self {
+        if is_request_error(response) {
+            Self::NoData {
+                errors: &response.errors,
+                extensions: &response.extensions,
+            }
+        } else {
+            Self::Full(response)
+        }
+    }
+
+    fn batch(response: &'a BatchResponse) -> Self {
+        match response {
+            BatchResponse::Single(r) => Self::one(r),
+            BatchResponse::Batch(rs) => Self::Batch(rs.iter().map(Self::one).collect()),
+        }
+    }
+}
+
+/// Runs the operations of a request, sharing one cost budget (one answer per request; a batch
+/// when more than one or when the client sent a batch).
 async fn run_operations(
     state: &HttpState,
     actor: &Actor,
-    batch: BatchRequest,
+    batch: Batch,
     output: &ResponseBytes,
+    log: &mut RequestLog,
 ) -> BatchResponse {
     let budget = RequestBudget::default();
-    let prepare = |request: Request| -> Result<Request, ServerError> {
-        check_document(&request, state.introspection)?;
-        let operation = SelectedOperation(request.operation_name.clone());
-        Ok(request
-            .data(actor.clone())
-            .data(loaders(state.db.clone()))
-            .data(budget.clone())
-            .data(operation)
-            .data(output.clone()))
-    };
-    let response = match batch {
-        BatchRequest::Single(request) => match prepare(request) {
-            Ok(request) => BatchResponse::Single(state.schema.execute(request).await),
-            Err(refused) => BatchResponse::Single(Response::from_errors(vec![refused])),
-        },
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
-                responses.push(match prepare(request) {
-                    Ok(request) => state.schema.execute(request).await,
-                    Err(refused) => Response::from_errors(vec![refused]),
-                });
+    let mut responses = Vec::with_capacity(batch.requests.len());
+    for request in batch.requests {
+        let start = std::time::Instant::now();
+        let parsed = ParsedOperation::default();
+        let response = match request {
+            Ok(request) => {
+                let operation = SelectedOperation(request.operation_name.clone());
+                let request = request
+                    .data(actor.clone())
+                    .data(loaders(state.db.clone()))
+                    .data(budget.clone())
+                    .data(operation)
+                    .data(output.clone())
+                    .data(parsed.clone());
+                state.schema.execute(request).await
             }
+            Err(refused) => Response::from_errors(vec![refused]),
+        };
+        let info = match parsed.get() {
+            Some((name, kind)) => OperationInfo::named(name.as_deref(), kind),
+            None => OperationInfo::named(None, "unknown"),
+        };
+        let response = with_codes(response);
+        let codes = error_codes(&response);
+        crate::metrics::operation(&info.name, info.kind, &codes, start.elapsed());
+        log.operations.push(info);
+        log.codes.extend(codes);
+        responses.push(response);
+    }
+    match (batch.is_batch, responses.pop()) {
+        (false, Some(response)) if responses.is_empty() => BatchResponse::Single(response),
+        (_, last) => {
+            responses.extend(last);
             BatchResponse::Batch(responses)
         }
-    };
-    match response {
-        BatchResponse::Single(r) => BatchResponse::Single(with_codes(r)),
-        BatchResponse::Batch(rs) => BatchResponse::Batch(rs.into_iter().map(with_codes).collect()),
     }
+}
+
+/// The codes of an answer's errors, each once.
+fn error_codes(response: &Response) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for error in &response.errors {
+        if let Some(async_graphql::Value::String(code)) =
+            error.extensions.as_ref().and_then(|e| e.get("code"))
+            && !codes.contains(code)
+        {
+            codes.push(code.clone());
+        }
+    }
+    codes
 }
 
 /// A writer that refuses to grow past `max` bytes.
@@ -653,7 +1017,10 @@ pub fn json_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| {
+            v.starts_with("application/json")
+                || v.starts_with(crate::protocol::GRAPHQL_RESPONSE_JSON)
+        });
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -701,70 +1068,92 @@ pub(crate) fn selected_operation(
     }
 }
 
-/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields, and introspection when it
-/// is disabled (with an error, rather than the executor's silent null).
-fn check_document(request: &Request, introspection: bool) -> Result<(), ServerError> {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return Ok(()); // the executor reports the syntax error
-    };
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| count(&f.node.selection_set.node))
-        .sum();
-    if !introspection && introspects(&document) {
-        let mut error = ServerError::new("introspection is disabled on this server", None);
-        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
-        return Err(error);
-    }
-    if operations + fragments > MAX_ALIASES {
-        let mut error = ServerError::new(
-            format!("an operation may use at most {MAX_ALIASES} aliases"),
-            None,
-        );
-        error.extensions = Some(code_extensions("GRAPHQL_VALIDATION_FAILED", None));
-        return Err(error);
-    }
-    Ok(())
+/// The name (as a metric label) and type of the operation a request runs.
+#[derive(Debug, Clone)]
+pub struct OperationInfo {
+    pub name: String,
+    pub kind: &'static str,
 }
 
-/// Whether any selection (in operations or fragments) asks for `__schema` or `__type`.
-fn introspects(document: &ExecutableDocument) -> bool {
-    fn asks(set: &SelectionSet) -> bool {
-        set.items.iter().any(|item| match &item.node {
-            Selection::Field(field) => {
-                let name = field.node.name.node.as_str();
-                name == "__schema" || name == "__type" || asks(&field.node.selection_set.node)
-            }
-            Selection::InlineFragment(fragment) => asks(&fragment.node.selection_set.node),
-            Selection::FragmentSpread(_) => false,
-        })
+impl OperationInfo {
+    /// `name` as a metric label ([`crate::metrics::operation_label`]) and `kind`.
+    fn named(name: Option<&str>, kind: &'static str) -> Self {
+        Self {
+            name: crate::metrics::operation_label(name),
+            kind,
+        }
     }
-    document
+}
+
+/// What the request log line and the metrics tell about a GraphQL request (left in the
+/// request's extensions by the handler, read by [`access_log`]).
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog {
+    pub operations: Vec<OperationInfo>,
+    pub actor: Option<Uuid>,
+    pub codes: Vec<String>,
+}
+
+/// One `info` line per request (method, path, status, duration, operation name and type, actor,
+/// error codes) and the HTTP metrics.
+pub async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = std::time::Instant::now();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let result = next.call(req).await;
+    let elapsed = start.elapsed();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let (status, route, log) = match &result {
+        Ok(res) => (
+            res.status(),
+            res.request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned()),
+            res.request().extensions().get::<RequestLog>().cloned(),
+        ),
+        Err(err) => (
+            err.as_response_error().status_code(),
+            "unmatched".to_owned(),
+            None,
+        ),
+    };
+    let log = log.unwrap_or_default();
+    let mut codes = log.codes.clone();
+    if codes.is_empty() && (status.is_client_error() || status.is_server_error()) {
+        codes.push(status_code_name(status).to_owned());
+        crate::metrics::error(status_code_name(status));
+    }
+    let operation = log
         .operations
         .iter()
-        .any(|(_, op)| asks(&op.node.selection_set.node))
-        || document
-            .fragments
-            .values()
-            .any(|f| asks(&f.node.selection_set.node))
+        .map(|o| o.name.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let operation_type = log
+        .operations
+        .iter()
+        .map(|o| o.kind)
+        .collect::<Vec<_>>()
+        .join(",");
+    let actor = log.actor.map(|a| a.to_string()).unwrap_or_default();
+    let error_codes = codes.join(",");
+    tracing::info!(
+        target: "leadq::access",
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        duration_ms = format_args!("{duration_ms:.1}"),
+        operation = %operation,
+        operation_type = %operation_type,
+        actor = %actor,
+        error_codes = %error_codes,
+        "request"
+    );
+    crate::metrics::http_request(&method, &route, status.as_u16(), elapsed);
+    result
 }
 
 fn code_extensions(code: &str, field: Option<&str>) -> async_graphql::ErrorExtensionValues {

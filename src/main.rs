@@ -32,6 +32,14 @@ enum Command {
     /// Load a demo data set (users, accounts, contacts, leads in every state) into an empty
     /// database.
     Seed,
+    /// Register clients' operation documents as persisted operations (what
+    /// LEADQ_PERSISTED_ONLY=true lets run); prints each one's sha256Hash.
+    Persist {
+        /// GraphQL files, each one document (one or more operations and their fragments), sent
+        /// by the client as it is written in the file.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Print a bearer token for a user, creating the user if new.
     Token {
         /// The user's name.
@@ -57,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init("info,sqlx=warn,sea_orm=warn");
+            telemetry::init_with("info,sqlx=warn,sea_orm=warn", cli.settings.log_format);
             let app = Application::build(cli.settings.clone()).await?;
             let address = format!("http://{}", local_address(&cli.settings.bind, app.port()));
             println!("leadq listening on {address}");
@@ -98,6 +106,28 @@ async fn main() -> anyhow::Result<()> {
                 summary.qualified_leads,
                 summary.disqualified_leads
             );
+        }
+        Command::Persist { files } => {
+            telemetry::init("warn");
+            let mut documents = Vec::with_capacity(files.len());
+            for file in &files {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                documents.push((file, text));
+            }
+            let db = startup::connect_and_migrate(&cli.settings).await?;
+            for (file, text) in documents {
+                let registered = service::persisted::register(&db, &text)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message()))?;
+                println!(
+                    "{}  {}  ({})",
+                    registered.sha256,
+                    file.display(),
+                    registered.operations.join(", ")
+                );
+            }
+            db.close().await;
         }
         Command::Token {
             name,

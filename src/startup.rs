@@ -190,6 +190,8 @@ impl Application {
             rate,
             inflight: settings.inflight_limit().map(InFlight::new),
             introspection: settings.introspection_enabled(),
+            persisted_only: settings.persisted_only,
+            persisted: service::persisted::Cache::default(),
             graphiql: graphiql.then(|| http::graphiql_page(None)),
             graphiql_with_token: graphiql
                 .then(|| {
@@ -225,11 +227,16 @@ impl Application {
         let max_body = settings.max_body_bytes;
         let cors_origins = settings.cors_origins.clone();
         let grace = settings.shutdown_grace_seconds;
+        let metrics_enabled = settings.metrics;
+        if metrics_enabled {
+            crate::metrics::start_upkeep();
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(cors(&cors_origins))
                 .wrap(middleware::from_fn(http::limit_uri))
                 .wrap(middleware::ErrorHandlers::new().default_handler(http::json_errors))
+                .wrap(middleware::from_fn(http::access_log))
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(max_body))
@@ -245,6 +252,20 @@ impl Application {
                         .default_service(web::to(http::method_not_allowed)),
                 )
                 .route("/health", web::get().to(http::health))
+                .route("/ready", web::get().to(http::ready))
+                .configure(|config| {
+                    if graphiql {
+                        config.route(
+                            "/graphiql/assets/{name}",
+                            web::get().to(crate::playground::asset),
+                        );
+                    }
+                })
+                .configure(|config| {
+                    if metrics_enabled {
+                        config.route("/metrics", web::get().to(http::metrics));
+                    }
+                })
         })
         // SIGTERM / SIGINT: stop accepting, let running requests finish for `grace` seconds,
         // then drop (cancel) the rest; `run_until_stopped` then returns.

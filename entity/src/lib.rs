@@ -16,6 +16,7 @@ pub mod lead;
 pub mod match_key;
 pub mod note;
 pub mod opportunity;
+pub mod persisted_operation;
 pub mod qualification_job;
 pub mod qualification_job_chunk;
 pub mod qualification_job_item;

@@ -17,6 +17,16 @@
 //!
 //! The model knows the schema's types from its own SDL ([`SchemaShape`]), so fragments, inline
 //! fragments, aliases and variables are counted as the executor will run them.
+//!
+//! Depth ([`check_depth`]): the fields of the schema may nest at most
+//! [`crate::graphql::schema::MAX_DEPTH`] levels. Introspection (`__schema`, `__type`) is measured
+//! on its own terms, so that graphql-js's full introspection query (15 levels, its `TypeRef`
+//! fragment follows `ofType` nine times) runs: it may nest [`MAX_INTROSPECTION_DEPTH`] levels,
+//! lists of its types (`types`, `fields`, `args`, ...) at most [`MAX_INTROSPECTION_LISTS`] deep,
+//! and below a type reference (`type`, `ofType`, `interfaces`, `possibleTypes`) only the
+//! reference itself (`kind`, `name`, `ofType`, ...), never another list: what makes
+//! `types { fields { type { fields { type { fields ... } } } } }` explode is refused, what every
+//! tool sends is not.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,11 +55,289 @@ pub const UNBOUNDED_LIST: u64 = 100;
 pub const SMALL_LIST: u64 = 20;
 /// Deepest selection nesting the model walks (the executor's own limit is lower).
 const MAX_WALK_DEPTH: usize = 64;
+/// Most aliased fields in one operation (aliases multiply the work of a single field).
+pub const MAX_ALIASES: usize = 30;
+/// Deepest nesting of an introspection selection (graphql-js's full query needs 15).
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
+/// Most lists nested in an introspection selection (`types { fields { args } }`).
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
+/// The introspection fields that return lists.
+const INTROSPECTION_LISTS: [&str; 8] = [
+    "types",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "directives",
+];
+/// The introspection fields that return a type reference (a `__Type` reached from another one).
+const INTROSPECTION_REFERENCES: [&str; 4] = ["type", "ofType", "interfaces", "possibleTypes"];
+
+/// How deep one operation's selections go: the schema's own fields, and introspection.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Depths {
+    fields: usize,
+    introspection: usize,
+}
+
+/// Where a walk of [`check_depth`] is inside an introspection selection.
+#[derive(Debug, Clone, Copy)]
+struct InIntrospection {
+    depth: usize,
+    lists: usize,
+    below_reference: bool,
+}
+
+/// Refuses an operation nested deeper than `max_depth` fields (introspection measured by its own
+/// rules, see the module doc) with `GRAPHQL_VALIDATION_FAILED`.
+pub fn check_depth(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    max_depth: usize,
+) -> Result<(), async_graphql::ServerError> {
+    let operations: Vec<&Positioned<OperationDefinition>> = match &document.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => match operation_name.and_then(|n| ops.get(n)) {
+            Some(op) => vec![op],
+            None => ops.values().collect(),
+        },
+    };
+    for operation in operations {
+        let mut depths = Depths::default();
+        depth_of(
+            document,
+            &operation.node.selection_set.node,
+            0,
+            None,
+            0,
+            &mut depths,
+        )?;
+        if depths.fields > max_depth {
+            return Err(validation_error(format!(
+                "Query is nested too deep: {} levels of fields, at most {max_depth} are allowed",
+                depths.fields
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an operation with more than [`MAX_ALIASES`] aliased fields, and introspection when it
+/// is disabled (with an error, rather than the executor's silent null).
+fn check_document(
+    document: &ExecutableDocument,
+    introspection: bool,
+) -> Result<(), async_graphql::ServerError> {
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|f| count(&f.node.selection_set.node))
+        .sum();
+    if !introspection && introspects(document) {
+        return Err(validation_error(
+            "introspection is disabled on this server".to_owned(),
+        ));
+    }
+    if operations + fragments > MAX_ALIASES {
+        return Err(validation_error(format!(
+            "an operation may use at most {MAX_ALIASES} aliases"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether any selection (in operations or fragments) asks for `__schema` or `__type`.
+fn introspects(document: &ExecutableDocument) -> bool {
+    fn asks(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                name == "__schema" || name == "__type" || asks(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => asks(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| asks(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| asks(&f.node.selection_set.node))
+}
+
+fn validation_error(message: String) -> async_graphql::ServerError {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    error.extensions = Some(extensions);
+    error
+}
+
+/// Walks `set` (fragments inlined, as the executor runs them) at field depth `depth`.
+fn depth_of(
+    document: &ExecutableDocument,
+    set: &SelectionSet,
+    depth: usize,
+    introspection: Option<InIntrospection>,
+    nesting: usize,
+    depths: &mut Depths,
+) -> Result<(), async_graphql::ServerError> {
+    if nesting > MAX_WALK_DEPTH {
+        return Err(validation_error(format!(
+            "selections may be nested at most {MAX_WALK_DEPTH} deep (fragments included)"
+        )));
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                let inner = match introspection {
+                    Some(mut place) => {
+                        if place.below_reference
+                            && INTROSPECTION_LISTS.contains(&name)
+                            && !INTROSPECTION_REFERENCES.contains(&name)
+                        {
+                            return Err(validation_error(format!(
+                                "introspection: `{name}` cannot be asked of a type reference \
+                                 (below `type`, `ofType`, `interfaces` or `possibleTypes` ask \
+                                 only `kind`, `name` and `ofType`); ask __type(name:) instead"
+                            )));
+                        }
+                        place.depth += 1;
+                        if INTROSPECTION_LISTS.contains(&name) {
+                            place.lists += 1;
+                        }
+                        if INTROSPECTION_REFERENCES.contains(&name) {
+                            place.below_reference = true;
+                        }
+                        if place.lists > MAX_INTROSPECTION_LISTS {
+                            return Err(validation_error(format!(
+                                "introspection: lists may be nested at most \
+                                 {MAX_INTROSPECTION_LISTS} deep (as in types {{ fields {{ args }} }})"
+                            )));
+                        }
+                        if place.depth > MAX_INTROSPECTION_DEPTH {
+                            return Err(validation_error(format!(
+                                "introspection is nested too deep: at most \
+                                 {MAX_INTROSPECTION_DEPTH} levels are allowed"
+                            )));
+                        }
+                        depths.introspection = depths.introspection.max(place.depth);
+                        Some(place)
+                    }
+                    None if name == "__schema" || name == "__type" => {
+                        depths.fields = depths.fields.max(depth + 1);
+                        depths.introspection = depths.introspection.max(1);
+                        Some(InIntrospection {
+                            depth: 1,
+                            lists: 0,
+                            below_reference: false,
+                        })
+                    }
+                    None => {
+                        depths.fields = depths.fields.max(depth + 1);
+                        None
+                    }
+                };
+                depth_of(
+                    document,
+                    &field.node.selection_set.node,
+                    depth + 1,
+                    inner,
+                    nesting + 1,
+                    depths,
+                )?;
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    depth_of(
+                        document,
+                        &fragment.node.selection_set.node,
+                        depth,
+                        introspection,
+                        nesting + 1,
+                        depths,
+                    )?;
+                }
+            }
+            Selection::InlineFragment(fragment) => depth_of(
+                document,
+                &fragment.node.selection_set.node,
+                depth,
+                introspection,
+                nesting + 1,
+                depths,
+            )?,
+        }
+    }
+    Ok(())
+}
 
 /// The name of the operation a request runs (put in the request's data by the HTTP layer, so
 /// that a document with several operations is costed by the one that runs).
 #[derive(Debug, Clone, Default)]
 pub struct SelectedOperation(pub Option<String>);
+
+/// The name and type of the operation a request runs, as the extension found it when it parsed
+/// the document (put in the request's data by the HTTP layer, read back for the request log and
+/// the metrics: the document is parsed once, by the executor).
+#[derive(Debug, Clone, Default)]
+pub struct ParsedOperation(Arc<Mutex<Option<NameAndType>>>);
+
+/// An operation's name (when it has one) and type.
+pub type NameAndType = (Option<String>, &'static str);
+
+impl ParsedOperation {
+    /// The operation's name (when it has one) and type (`query`, `mutation`, `subscription`,
+    /// `unknown`), once the document parsed.
+    pub fn get(&self) -> Option<NameAndType> {
+        self.0.lock().ok()?.clone()
+    }
+
+    fn set(&self, document: &ExecutableDocument, name: Option<&str>) {
+        let (own_name, ty) = match &document.operations {
+            DocumentOperations::Single(op) => (None, Some(op.node.ty)),
+            DocumentOperations::Multiple(ops) => match name {
+                Some(name) => (None, ops.get(name).map(|op| op.node.ty)),
+                None if ops.len() == 1 => ops.iter().next().map_or((None, None), |(n, op)| {
+                    (Some(n.to_string()), Some(op.node.ty))
+                }),
+                None => (None, None),
+            },
+        };
+        let kind = match ty {
+            Some(OperationType::Query) => "query",
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            None => "unknown",
+        };
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some((name.map(str::to_owned).or(own_name), kind));
+        }
+    }
+}
 
 /// What the operations of one HTTP request have used so far (shared by the operations of a
 /// batch).
@@ -440,12 +728,26 @@ fn list_cap(ty: &str, name: &str) -> u64 {
 pub struct CostLimit {
     shape: Arc<SchemaShape>,
     max_cost: u64,
+    max_depth: usize,
+    introspection: bool,
 }
 
 impl CostLimit {
-    /// The extension for a schema of this `shape`, refusing requests above `max_cost`.
-    pub fn new(shape: Arc<SchemaShape>, max_cost: u64) -> Self {
-        Self { shape, max_cost }
+    /// The extension for a schema of this `shape`, refusing requests above `max_cost`, nested
+    /// deeper than `max_depth` ([`check_depth`]) or with more than [`MAX_ALIASES`] aliases, and
+    /// introspection unless `introspection`.
+    pub fn new(
+        shape: Arc<SchemaShape>,
+        max_cost: u64,
+        max_depth: usize,
+        introspection: bool,
+    ) -> Self {
+        Self {
+            shape,
+            max_cost,
+            max_depth,
+            introspection,
+        }
     }
 }
 
@@ -454,6 +756,8 @@ impl ExtensionFactory for CostLimit {
         Arc::new(CostLimitExtension {
             shape: self.shape.clone(),
             max_cost: self.max_cost,
+            max_depth: self.max_depth,
+            introspection: self.introspection,
         })
     }
 }
@@ -461,6 +765,8 @@ impl ExtensionFactory for CostLimit {
 struct CostLimitExtension {
     shape: Arc<SchemaShape>,
     max_cost: u64,
+    max_depth: usize,
+    introspection: bool,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -476,8 +782,13 @@ impl Extension for CostLimitExtension {
         let operation = ctx
             .data_opt::<SelectedOperation>()
             .and_then(|o| o.0.as_deref());
+        if let Some(parsed) = ctx.data_opt::<ParsedOperation>() {
+            parsed.set(&document, operation);
+        }
+        check_document(&document, self.introspection)?;
         let measured = measure(&self.shape, &document, operation, variables)
             .map_err(|e| e.to_server_error())?;
+        check_depth(&document, operation, self.max_depth)?;
         let own;
         let budget = match ctx.data_opt::<RequestBudget>() {
             Some(budget) => budget,

@@ -15,17 +15,20 @@ use crate::service::qualification::Qualifier;
 /// The leadq GraphQL schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deepest selection nesting accepted.
+/// Deepest selection nesting accepted (introspection has its own rules: see
+/// [`super::limits::check_depth`]).
 pub const MAX_DEPTH: usize = 12;
 
-/// The schema with its limits, without run-time data (what `leadq schema` prints).
+/// The schema with its limits, without run-time data (what `leadq schema` prints). The depth
+/// limit is not async-graphql's `limit_depth`, which counts introspection like any other field
+/// and so refuses graphql-js's standard introspection query: it is checked by [`CostLimit`],
+/// with introspection measured by its own rules.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
     .limit_recursive_depth(64)
     .limit_directives(10)
 }
@@ -40,7 +43,7 @@ pub fn build(
 ) -> Result<AppSchema, AppError> {
     let shape = Arc::new(SchemaShape::from_sdl(&sdl())?);
     let mut builder = schema_builder()
-        .extension(CostLimit::new(shape, max_cost))
+        .extension(CostLimit::new(shape, max_cost, MAX_DEPTH, introspection))
         .data(db)
         .data(qualifier);
     if !introspection {

@@ -13,6 +13,7 @@ pub mod leads;
 pub mod notes;
 pub mod opportunities;
 pub mod paging;
+pub mod persisted;
 pub mod qualification;
 pub mod settings;
 pub mod stakeholders;

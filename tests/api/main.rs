@@ -9,6 +9,7 @@ mod helpers;
 mod access;
 mod auth;
 mod duplicates;
+mod edge;
 mod health;
 mod leads;
 mod lifecycle;

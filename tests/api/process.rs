@@ -29,8 +29,21 @@ impl Server {
         Self::start_on(database_url, free_port(), env).await
     }
 
+    /// [`Server::start`] with the server's log (standard error) written to `log`.
+    pub async fn start_logging(
+        database_url: &str,
+        env: &[(&str, &str)],
+        log: std::fs::File,
+    ) -> Server {
+        Self::launch(database_url, free_port(), env, Stdio::from(log)).await
+    }
+
     /// [`Server::start`] on a given port.
     pub async fn start_on(database_url: &str, port: u16, env: &[(&str, &str)]) -> Server {
+        Self::launch(database_url, port, env, Stdio::null()).await
+    }
+
+    async fn launch(database_url: &str, port: u16, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_leadq"));
         command
             .args([
@@ -42,7 +55,7 @@ impl Server {
             .env("LEADQ_JWT_SECRET", SECRET)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (key, value) in env {
             command.env(key, value);
         }

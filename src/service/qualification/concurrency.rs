@@ -28,6 +28,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::DbBackend;
@@ -75,6 +76,7 @@ impl QueueOptions {
 /// A waiting call.
 struct Call {
     item: Item,
+    queued: Instant,
     deadline: Instant,
     reply: oneshot::Sender<AppResult<Outcome>>,
 }
@@ -85,6 +87,8 @@ struct Call {
 pub struct Queue {
     calls: mpsc::Sender<Call>,
     deadline: Duration,
+    /// Calls waiting (the `leadq_qualify_queue_depth` metric).
+    depth: Arc<AtomicUsize>,
 }
 
 impl Queue {
@@ -92,31 +96,48 @@ impl Queue {
     pub fn start(pipeline: Pipeline, options: QueueOptions) -> Self {
         let (calls, waiting) = mpsc::channel(options.capacity);
         let waiting = Arc::new(Mutex::new(waiting));
+        let depth = Arc::new(AtomicUsize::new(0));
         for _ in 0..options.workers.max(1) {
-            tokio::spawn(work(pipeline.clone(), waiting.clone(), options.max_group));
+            tokio::spawn(work(
+                pipeline.clone(),
+                waiting.clone(),
+                options.max_group,
+                depth.clone(),
+            ));
         }
         Self {
             calls,
             deadline: options.deadline,
+            depth,
         }
     }
 
     /// Queues one qualification and waits for its result.
     pub async fn qualify(&self, item: Item) -> AppResult<Outcome> {
         let (reply, answer) = oneshot::channel();
+        let queued = Instant::now();
         let call = Call {
             item,
-            deadline: Instant::now() + self.deadline,
+            queued,
+            deadline: queued + self.deadline,
             reply,
         };
-        self.calls.try_send(call).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                AppError::busy("too many qualifications are waiting; try again shortly", 1)
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                AppError::internal("the qualification queue has stopped")
-            }
-        })?;
+        // Counted before it can be taken, so that the count never goes below zero.
+        let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
+        self.calls
+            .try_send(call)
+            .inspect_err(|_| {
+                self.depth.fetch_sub(1, Ordering::Relaxed);
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    AppError::busy("too many qualifications are waiting; try again shortly", 1)
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    AppError::internal("the qualification queue has stopped")
+                }
+            })?;
+        crate::metrics::queue_depth(depth);
         answer
             .await
             .map_err(|_| AppError::internal("the qualification queue dropped a call"))?
@@ -125,7 +146,12 @@ impl Queue {
 
 /// A worker: takes everything waiting (up to `max_group` calls) and qualifies it as one run,
 /// until the queue is closed.
-async fn work(pipeline: Pipeline, waiting: Arc<Mutex<mpsc::Receiver<Call>>>, max_group: usize) {
+async fn work(
+    pipeline: Pipeline,
+    waiting: Arc<Mutex<mpsc::Receiver<Call>>>,
+    max_group: usize,
+    depth: Arc<AtomicUsize>,
+) {
     loop {
         let calls = {
             let mut waiting = waiting.lock().await;
@@ -142,6 +168,13 @@ async fn work(pipeline: Pipeline, waiting: Arc<Mutex<mpsc::Receiver<Call>>>, max
             calls
         };
         let now = Instant::now();
+        let left = depth
+            .fetch_sub(calls.len(), Ordering::Relaxed)
+            .saturating_sub(calls.len());
+        crate::metrics::queue_depth(left);
+        for call in &calls {
+            crate::metrics::queue_wait(now.duration_since(call.queued));
+        }
         let (late, mut rest): (Vec<Call>, Vec<Call>) =
             calls.into_iter().partition(|c| c.deadline < now);
         for call in late {

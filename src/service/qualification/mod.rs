@@ -208,6 +208,7 @@ impl Qualifier {
         request: BulkRequest,
     ) -> AppResult<Vec<ItemResult>> {
         request.validate(self.options.max_bulk_leads)?;
+        crate::metrics::bulk_size(request.lead_ids.len());
         let db = &self.pipeline.db;
         let ids = &request.lead_ids;
         let mut results: Vec<Option<ItemResult>> = vec![None; ids.len()];

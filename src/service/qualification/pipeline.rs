@@ -120,6 +120,15 @@ impl Pipeline {
     /// Qualifies the items (each lead at most once), one result per item in order: in one
     /// transaction, or, if that fails as a whole, in halves (recursively).
     pub async fn run(&self, items: &[Item]) -> Vec<AppResult<Outcome>> {
+        let results = self.run_splitting(items).await;
+        for result in &results {
+            count(result);
+        }
+        results
+    }
+
+    /// [`Self::run`], halving the run when it rolled back for a reason one lead may cause.
+    async fn run_splitting(&self, items: &[Item]) -> Vec<AppResult<Outcome>> {
         match self.attempt(items).await {
             Ok(results) => results,
             Err(failure) if failure.splittable && items.len() > 1 => {
@@ -129,8 +138,8 @@ impl Pipeline {
                     "a qualification run rolled back; running it again in halves"
                 );
                 let (first, second) = items.split_at(items.len() / 2);
-                let mut results = Box::pin(self.run(first)).await;
-                results.extend(Box::pin(self.run(second)).await);
+                let mut results = Box::pin(self.run_splitting(first)).await;
+                results.extend(Box::pin(self.run_splitting(second)).await);
                 results
             }
             Err(failure) => {
@@ -495,4 +504,24 @@ pub async fn decide(
         .into_iter()
         .map(|d| d.ok_or_else(|| AppError::internal("a lead of the run has no decision")))
         .collect()
+}
+
+/// The metrics of one lead's way through the pipeline: its outcome, and on duplicates the rules
+/// that matched.
+fn count(result: &AppResult<Outcome>) {
+    match result {
+        Ok(Outcome::Qualified(_)) => crate::metrics::qualification("QUALIFIED"),
+        Ok(Outcome::DuplicatesFound { report, .. }) => {
+            crate::metrics::qualification("DUPLICATES_FOUND");
+            let rules = report
+                .accounts
+                .iter()
+                .flat_map(|m| &m.rules)
+                .chain(report.contacts.iter().flat_map(|m| &m.rules));
+            for rule in rules {
+                crate::metrics::duplicate_match(&rule.rule_name);
+            }
+        }
+        Err(_) => crate::metrics::qualification("FAILED"),
+    }
 }
