@@ -1,7 +1,7 @@
 // The GraphiQL playground in a real browser (Debian's chromium, driven by playwright-core), with
 // every request that leaves the loopback interface blocked: the page must load from leadq alone,
-// run `{ me { name } }` with the development token it shows in the Headers editor, and show
-// QueryRoot in the Docs explorer.
+// run `{ me { name } }` with the development token it shows in the Headers editor, show
+// QueryRoot in the Docs explorer, and run a subscription over the WebSocket.
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 
@@ -56,6 +56,7 @@ try {
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(String(err)));
+  if (process.env.DEBUG) page.on('console', (m) => console.log('console:', m.type(), m.text()));
 
   const response = await page.goto(`${server.url}/graphql`, { waitUntil: 'load' });
   check('the page is served', response && response.status() === 200, response && response.status());
@@ -88,6 +89,50 @@ try {
   await page.locator('[aria-label="Show GraphiQL Explorer"]').click();
   await page.locator('.graphiql-explorer-root, .docExplorerWrap').first().waitFor({ timeout: 20_000 });
   check('the explorer plugin opens', true);
+
+  // Subscriptions run over the same WebSocket endpoint, with the token of the Headers editor in
+  // connection_init: subscribe to lead events, create a lead over HTTP, see its CREATED event.
+  await page.evaluate(() => {
+    const editor = document.querySelector('.graphiql-query-editor .CodeMirror');
+    editor.CodeMirror.setValue('subscription LiveLeads { leadEvents(filter: { kinds: [CREATED] }) { kind lead { lastName } } }');
+  });
+  // GraphiQL parses the edited document after a short debounce; run it once that is done.
+  await page.waitForTimeout(1_000);
+  await page.locator('.graphiql-execute-button').click();
+  // Until the subscription is live a created lead's event may pass it by: create one every
+  // second until one shows (at most 20).
+  const createLead = () =>
+    page.evaluate(async () => {
+      const config = JSON.parse(document.getElementById('leadq-config').textContent);
+      const response = await fetch(config.endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(config.headers || {}) },
+        body: JSON.stringify({
+          query: 'mutation { createLead(input: { topic: "Seen live", lastName: "Subscriber" }) { lead { id } } }',
+        }),
+      });
+      return response.status;
+    });
+  let seen = false;
+  for (let i = 0; i < 20 && !seen; i++) {
+    const status = await createLead();
+    if (status !== 200) {
+      check('a lead is created while the subscription runs', false, String(status));
+      break;
+    }
+    seen = await result
+      .getByText('Subscriber')
+      .first()
+      .waitFor({ timeout: 1_000 })
+      .then(() => true, () => false);
+  }
+  const eventText = await result.innerText();
+  check(
+    'GraphiQL shows the lead event over the WebSocket subscription',
+    seen && /CREATED/.test(eventText),
+    eventText,
+  );
+  await page.locator('.graphiql-execute-button').click(); // stop the subscription
 
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   check('no page errors', pageErrors.length === 0, pageErrors.join('; '));
