@@ -382,3 +382,39 @@ async fn a_job_whose_process_is_killed_mid_run_is_finished_after_a_restart_exact
     let _restarted = Server::start(&app.database_url, &env).await;
     assert_exactly_once(&app, &job_id, ids.len()).await;
 }
+
+#[tokio::test]
+async fn a_canceled_job_whose_chunk_in_flight_died_with_its_process_ends_once_the_lease_runs_out() {
+    // This process runs no jobs, so the chunk stays where the "dead process" below left it.
+    let app = spawn_app_with(|s| s.job_workers = Some(0)).await;
+    let ids = admin_leads(&app, 3, "dead").await;
+    let data = app.ok(START, json!({ "input": { "leadIds": ids } })).await;
+    let job_id = id(&data["startQualificationJob"]["job"]).to_owned();
+    let job_uuid: Uuid = job_id.parse().unwrap();
+    // A process leased the job's only chunk, then died (its lease runs for two more seconds).
+    let until = chrono::Utc::now() + chrono::Duration::seconds(2);
+    qualification_job_chunk::Entity::update_many()
+        .col_expr(
+            qualification_job_chunk::Column::LeaseOwner,
+            sea_orm::sea_query::Expr::value(Some(Uuid::new_v4())),
+        )
+        .col_expr(
+            qualification_job_chunk::Column::LeaseUntil,
+            sea_orm::sea_query::Expr::value(Some(until)),
+        )
+        .filter(qualification_job_chunk::Column::JobId.eq(job_uuid))
+        .exec(&app.db.write)
+        .await
+        .unwrap();
+    let canceled = app.ok(CANCEL, json!({ "id": job_id })).await;
+    let job = &canceled["cancelQualificationJob"]["job"];
+    assert_eq!(job["cancelRequested"], true, "{job:#}");
+    assert!(!ended(job), "a chunk is still in flight: {job:#}");
+    // No worker will ever end that chunk; another process's idle worker ends the job once the
+    // dead process's lease has run out.
+    let _other = app.second_instance().await;
+    let done = wait_for(&app, &job_id, ended).await;
+    assert_eq!(done["state"], "CANCELED", "{done:#}");
+    assert_eq!(done["processed"], 0, "{done:#}");
+    assert_eq!(assert_all_or_nothing(&app.db).await, 0);
+}

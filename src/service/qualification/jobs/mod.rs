@@ -422,6 +422,30 @@ pub async fn settle(conn: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -
     Ok(())
 }
 
+/// Ends (CANCELED) every canceled job that has no chunk in flight any more: the ones whose last
+/// chunk in flight was leased by a process that died, which no worker settles when it ends.
+pub async fn settle_abandoned(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<()> {
+    let backend = conn.get_database_backend();
+    let p1 = match backend {
+        sea_orm::DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "UPDATE qualification_jobs SET state = 'CANCELED', finished_at = {p1}, modified_at = {p1}
+         WHERE state IN ('QUEUED', 'RUNNING') AND cancel_requested
+           AND NOT EXISTS (SELECT 1 FROM qualification_job_chunks c
+                           WHERE c.job_id = qualification_jobs.id AND NOT c.done
+                             AND c.lease_owner IS NOT NULL AND c.lease_until > {p1})"
+    );
+    let values: Vec<sea_orm::Value> = match backend {
+        sea_orm::DbBackend::Postgres => vec![now.into()],
+        _ => vec![now.into(), now.into(), now.into()],
+    };
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
+}
+
 /// Keeps the results of a run's job items, and moves their jobs' counters, inside the run's
 /// transaction. A lead whose result is already kept (another worker got to it after this
 /// one's lease ran out) makes the run roll back: it was done once already.

@@ -121,6 +121,9 @@ async fn claim(
         .query_one_raw(Statement::from_sql_and_values(backend, sql, [now.into()]))
         .await?;
     let Some(row) = row else {
+        // Nothing to run: end the canceled jobs whose last chunk in flight belonged to a
+        // process that died (its lease ran out, so no worker will settle them).
+        super::settle_abandoned(&txn, now).await?;
         txn.commit().await?;
         return Ok(None);
     };
@@ -230,6 +233,10 @@ async fn run_chunk(
         }
     }
     let txn = db.begin_write().await?;
+    // The job's row first: two workers ending chunks of one canceled job at once then settle one
+    // after the other, and the second sees the first's chunk done (without it, each could see
+    // the other's chunk still in flight and neither end the job).
+    lock_job(&txn, job.id, now).await?;
     if retry {
         release(&txn, leased, owner, now + retry_after(options)).await?;
     } else {
@@ -252,6 +259,16 @@ async fn run_chunk(
 
 fn retry_after(options: WorkerOptions) -> chrono::Duration {
     chrono::Duration::from_std(options.retry_after).unwrap_or(chrono::Duration::seconds(2))
+}
+
+/// Takes the job's row lock for the rest of the transaction.
+async fn lock_job(conn: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::ModifiedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Gives a chunk back, to be leased again from `until` on.
