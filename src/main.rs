@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init("info,sqlx=warn,sea_orm=warn");
+            refresh_match_keys(&cli.settings).await?;
             let app = Application::build(cli.settings.clone()).await?;
             let address = format!("http://{}", local_address(&cli.settings.bind, app.port()));
             println!("leadq listening on {address}");
@@ -75,8 +76,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             telemetry::init("warn");
-            let db = startup::connect_and_migrate(&cli.settings).await?;
-            db.close().await;
+            refresh_match_keys(&cli.settings).await?;
             println!("migrations applied");
         }
         Command::Schema => print!("{}", graphql::schema::sdl()),
@@ -124,4 +124,19 @@ async fn main() -> anyhow::Result<()> {
 fn local_address(bind: &str, port: u16) -> String {
     let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
     format!("{host}:{port}")
+}
+
+/// Migrates, then recomputes the stored duplicate-match keys when they were written by an older
+/// normalization (once, after an upgrade; the migrations cannot run the application's
+/// normalization code).
+async fn refresh_match_keys(settings: &Settings) -> anyhow::Result<()> {
+    let db = startup::connect_and_migrate(settings).await?;
+    let refreshed = service::duplicates::refresh_match_keys(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot recompute match keys: {}", e.message()))?;
+    if refreshed {
+        tracing::info!("duplicate-match keys recomputed under the current normalization");
+    }
+    db.close().await;
+    Ok(())
 }

@@ -13,6 +13,7 @@ mod m20261123_000004_covering_match_key_indexes;
 mod m20261130_000005_qualification_pipeline;
 mod m20261130_000006_qualification_jobs;
 pub mod m20261130_000007_text_search_indexes;
+pub mod m20261130_000009_matching_normalization;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_qualification_pipeline::Migration),
             Box::new(m20261130_000006_qualification_jobs::Migration),
             Box::new(m20261130_000007_text_search_indexes::Migration),
+            Box::new(m20261130_000009_matching_normalization::Migration),
         ]
     }
 }

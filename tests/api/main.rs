@@ -12,6 +12,7 @@ mod duplicates;
 mod health;
 mod leads;
 mod lifecycle;
+mod matching;
 mod process;
 mod qualification;
 mod records;
