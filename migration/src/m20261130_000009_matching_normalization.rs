@@ -70,18 +70,18 @@ pub const RECOMMENDED_RULES: &[RecommendedRule] = &[
         "ACCOUNT",
         "ACCOUNT",
         &[
-            ("name", "name", "FUZZY", Some(0.9)),
+            ("name", "name", "FUZZY", Some(0.92)),
             ("postalCode", "postalCode", "EXACT", None),
         ],
     ),
     (
         "019ad000-0000-7000-8000-000000000005",
-        "Recommended: accounts with a similar name in the same city",
+        "Recommended: accounts with a similar name at a similar street address",
         "ACCOUNT",
         "ACCOUNT",
         &[
-            ("name", "name", "FUZZY", Some(0.9)),
-            ("city", "city", "EXACT", None),
+            ("name", "name", "FUZZY", Some(0.92)),
+            ("street1", "street1", "FUZZY", Some(0.9)),
         ],
     ),
     (
