@@ -83,8 +83,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             telemetry::init("warn");
-            let db = startup::connect_and_migrate(&cli.settings).await?;
-            db.close().await;
+            startup::connect_and_migrate(&cli.settings)
+                .await?
+                .close()
+                .await;
             println!("migrations applied");
         }
         Command::Schema => print!("{}", graphql::schema::sdl()),

@@ -52,6 +52,14 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Db> {
     Migrator::up(&db.write, None)
         .await
         .context("cannot apply database migrations")?;
+    // Keys written by an older normalization are recomputed once (the migration crate cannot
+    // call the normalization code).
+    if crate::service::duplicates::refresh_match_keys(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot recompute match keys: {}", e.message()))?
+    {
+        tracing::info!("duplicate-match keys recomputed under the current normalization");
+    }
     Ok(db)
 }
 

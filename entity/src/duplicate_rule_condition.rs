@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::MatchOperator;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "duplicate_rule_conditions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -16,6 +16,8 @@ pub struct Model {
     pub operator: MatchOperator,
     pub character_count: Option<i32>,
     pub ignore_blank: bool,
+    /// The threshold of a FUZZY condition (0 to 1).
+    pub similarity: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

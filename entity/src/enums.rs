@@ -144,6 +144,7 @@ text_enum!(
         Exact = "EXACT",
         SameFirstCharacters = "SAME_FIRST_CHARACTERS",
         SameLastCharacters = "SAME_LAST_CHARACTERS",
+        Fuzzy = "FUZZY",
     }
 );
 text_enum!(

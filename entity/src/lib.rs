@@ -13,6 +13,7 @@ pub mod enums;
 pub mod idempotency_key;
 pub mod idempotency_result;
 pub mod lead;
+pub mod match_block;
 pub mod match_key;
 pub mod note;
 pub mod opportunity;

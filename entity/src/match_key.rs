@@ -16,6 +16,8 @@ pub struct Model {
     pub key: String,
     pub key_folded: String,
     pub key_reversed: String,
+    /// Whether the record is active (accounts, contacts) or open (leads).
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,8 @@ pub struct Model {
     pub base_currency_code: String,
     pub modified_at: DateTimeUtc,
     pub modified_by: Option<Uuid>,
+    /// The region of phone numbers written without a country code (ISO 3166 alpha-2).
+    pub phone_region: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

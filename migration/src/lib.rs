@@ -14,6 +14,7 @@ mod m20261130_000005_qualification_pipeline;
 mod m20261130_000006_qualification_jobs;
 pub mod m20261130_000007_text_search_indexes;
 mod m20261130_000008_persisted_operations;
+pub mod m20261130_000009_matching_normalization;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_qualification_jobs::Migration),
             Box::new(m20261130_000007_text_search_indexes::Migration),
             Box::new(m20261130_000008_persisted_operations::Migration),
+            Box::new(m20261130_000009_matching_normalization::Migration),
         ]
     }
 }

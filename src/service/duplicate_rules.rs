@@ -17,6 +17,7 @@ use super::access::ensure_admin;
 use super::audit;
 use crate::auth::Actor;
 use crate::db::Db;
+use crate::domain::matching::fuzzy::DEFAULT_SIMILARITY;
 use crate::domain::matching::match_field;
 use crate::error::{AppError, AppResult};
 
@@ -35,6 +36,8 @@ pub struct NewCondition {
     pub operator: MatchOperator,
     pub character_count: Option<i32>,
     pub ignore_blank: bool,
+    /// The threshold of a FUZZY condition (0 to 1; default 0.85).
+    pub similarity: Option<f64>,
 }
 
 /// A rule as a client sends it.
@@ -112,7 +115,7 @@ fn validate(rule: &NewRule) -> AppResult<()> {
                     &c.matching_field,
                 )
             })?;
-        if base.kind != matching.kind {
+        if !base.kind.compatible(matching.kind) {
             return Err(AppError::bad_input(
                 format!("conditions.{i}.matchingField"),
                 format!(
@@ -121,9 +124,33 @@ fn validate(rule: &NewRule) -> AppResult<()> {
                 ),
             ));
         }
+        match (c.operator, c.similarity) {
+            (MatchOperator::Fuzzy, Some(s)) if !(0.0..=1.0).contains(&s) || s.is_nan() => {
+                return Err(AppError::bad_input(
+                    format!("conditions.{i}.similarity"),
+                    "similarity must be between 0 and 1",
+                ));
+            }
+            (MatchOperator::Fuzzy, _) if !(base.kind.fuzzy() && matching.kind.fuzzy()) => {
+                return Err(AppError::bad_input(
+                    format!("conditions.{i}.operator"),
+                    format!(
+                        "FUZZY compares names, company names, streets and cities, not {}",
+                        c.base_field
+                    ),
+                ));
+            }
+            (MatchOperator::Fuzzy, _) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(AppError::bad_input(
+                    format!("conditions.{i}.similarity"),
+                    "similarity goes with FUZZY",
+                ));
+            }
+        }
         match (c.operator, c.character_count) {
-            (MatchOperator::Exact, None) => {}
-            (MatchOperator::Exact, Some(_)) => {
+            (MatchOperator::Exact | MatchOperator::Fuzzy, None) => {}
+            (MatchOperator::Exact | MatchOperator::Fuzzy, Some(_)) => {
                 return Err(AppError::bad_input(
                     format!("conditions.{i}.characterCount"),
                     "characterCount goes with SAME_FIRST_CHARACTERS or SAME_LAST_CHARACTERS",
@@ -162,6 +189,10 @@ async fn write_conditions(
             character_count: Set(c.character_count),
             // A single-condition rule always ignores blank values.
             ignore_blank: Set(c.ignore_blank || single),
+            similarity: Set(match c.operator {
+                MatchOperator::Fuzzy => Some(c.similarity.unwrap_or(DEFAULT_SIMILARITY)),
+                _ => None,
+            }),
         }
         .insert(conn)
         .await?;
@@ -286,6 +317,83 @@ pub async fn set_published(
     )
     .await?;
     let result = get(&txn, id).await?;
+    super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Publishes several rules at once (the recommended set, say); with `unpublish_others`, every
+/// other rule of the same base record types is unpublished in the same transaction, so a set
+/// can replace the rules in force. The limit of published rules per base record type holds
+/// for the result; nothing changes when it would not.
+pub async fn publish_many(
+    db: &Db,
+    actor: &Actor,
+    ids: &[Uuid],
+    unpublish_others: bool,
+) -> AppResult<Vec<RuleWithConditions>> {
+    ensure_admin(actor, "duplicate detection rules")?;
+    if ids.is_empty() {
+        return Err(AppError::bad_input("ids", "give at least one rule id"));
+    }
+    let txn = db.begin_write().await?;
+    let mut chosen = Vec::with_capacity(ids.len());
+    for id in ids {
+        let (rule, _) = get(&txn, *id).await?;
+        if !chosen
+            .iter()
+            .any(|r: &duplicate_rule::Model| r.id == rule.id)
+        {
+            chosen.push(rule);
+        }
+    }
+    let now = super::now();
+    if unpublish_others {
+        let bases: Vec<DuplicateRecordType> = chosen.iter().map(|r| r.base_record_type).collect();
+        let others = duplicate_rule::Entity::find()
+            .filter(duplicate_rule::Column::Published.eq(true))
+            .filter(duplicate_rule::Column::BaseRecordType.is_in(bases))
+            .filter(duplicate_rule::Column::Id.is_not_in(chosen.iter().map(|r| r.id)))
+            .all(&txn)
+            .await?;
+        for other in others {
+            let id = other.id;
+            let mut model: duplicate_rule::ActiveModel = other.into();
+            model.published = Set(false);
+            model.modified_at = Set(now);
+            model.update(&txn).await?;
+            audit::record(
+                &txn,
+                Some(actor),
+                RecordType::DuplicateRule,
+                id,
+                audit::action::UPDATED,
+                json!({ "published": false }),
+            )
+            .await?;
+        }
+    }
+    for rule in chosen.iter().filter(|r| !r.published) {
+        ensure_room(&txn, rule.base_record_type).await?;
+        let id = rule.id;
+        let mut model: duplicate_rule::ActiveModel = rule.clone().into();
+        model.published = Set(true);
+        model.modified_at = Set(now);
+        model.update(&txn).await?;
+        audit::record(
+            &txn,
+            Some(actor),
+            RecordType::DuplicateRule,
+            id,
+            audit::action::UPDATED,
+            json!({ "published": true }),
+        )
+        .await?;
+    }
+    let mut result = Vec::with_capacity(chosen.len());
+    for rule in &chosen {
+        result.push(get(&txn, rule.id).await?);
+    }
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)

@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use entity::{
-    DuplicateRecordType, LeadState, MatchOperator, RecordState, account, contact, duplicate_rule,
-    duplicate_rule_condition, lead, match_key,
+    DuplicateRecordType, LeadState, MatchOperator, RecordState, account, config_version, contact,
+    duplicate_rule, duplicate_rule_condition, lead, match_block, match_key, qualification_settings,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -21,7 +21,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::matching::{self, Condition, MatchKey, match_field, match_key};
+use crate::domain::matching::{
+    self, Condition, MatchKey, Normalizer, PhoneRegion, match_field, match_key,
+};
 pub use crate::domain::matching::{DuplicateReport, Match, MatchedRule};
 use crate::error::{AppError, AppResult};
 
@@ -73,13 +75,28 @@ impl Record<'_> {
             (Record::Lead(l), "businessPhone") => l.business_phone.as_deref(),
             (Record::Lead(l), "mobilePhone") => l.mobile_phone.as_deref(),
             (Record::Lead(l), "website") => l.website.as_deref(),
+            (Record::Account(a), "street1") => a.street1.as_deref(),
+            (Record::Account(a), "city") => a.city.as_deref(),
+            (Record::Account(a), "stateOrProvince") => a.state_or_province.as_deref(),
+            (Record::Account(a), "postalCode") => a.postal_code.as_deref(),
+            (Record::Account(a), "countryOrRegion") => a.country_or_region.as_deref(),
+            (Record::Contact(c), "street1") => c.street1.as_deref(),
+            (Record::Contact(c), "city") => c.city.as_deref(),
+            (Record::Contact(c), "stateOrProvince") => c.state_or_province.as_deref(),
+            (Record::Contact(c), "postalCode") => c.postal_code.as_deref(),
+            (Record::Contact(c), "countryOrRegion") => c.country_or_region.as_deref(),
+            (Record::Lead(l), "street1") => l.street1.as_deref(),
+            (Record::Lead(l), "city") => l.city.as_deref(),
+            (Record::Lead(l), "stateOrProvince") => l.state_or_province.as_deref(),
+            (Record::Lead(l), "postalCode") => l.postal_code.as_deref(),
+            (Record::Lead(l), "countryOrRegion") => l.country_or_region.as_deref(),
             _ => None,
         }
     }
 
     /// Inactive accounts and contacts, and closed leads, are "inactive" for
     /// "exclude inactive matching records".
-    fn is_active(&self) -> bool {
+    pub fn is_active(&self) -> bool {
         match self {
             Record::Account(a) => a.state == RecordState::Active,
             Record::Contact(c) => c.state == RecordState::Active,
@@ -87,9 +104,9 @@ impl Record<'_> {
         }
     }
 
-    fn key(&self, field: &str) -> Option<MatchKey> {
+    fn key(&self, field: &str, normalizer: &Normalizer) -> Option<MatchKey> {
         let kind = match_field(self.record_type(), field)?.kind;
-        match_key(kind, self.value(field))
+        match_key(kind, self.value(field), normalizer)
     }
 }
 
@@ -117,29 +134,114 @@ impl AsRecord for lead::Model {
     }
 }
 
-/// The match-key rows of a record.
-fn key_rows(record: Record<'_>) -> Vec<match_key::ActiveModel> {
-    matching::fields_of(record.record_type())
-        .filter_map(|field| {
-            let key = match_key(field.kind, record.value(field.name))?;
-            Some(match_key::ActiveModel {
-                record_type: Set(record.record_type()),
-                record_id: Set(record.id()),
-                field: Set(field.name.to_owned()),
-                key: Set(key.exact),
-                key_folded: Set(key.folded),
-                key_reversed: Set(key.reversed),
-            })
-        })
-        .collect()
+/// The match-key rows of a record, and the blocking-key rows of its fields FUZZY may compare.
+fn key_rows(
+    record: Record<'_>,
+    normalizer: &Normalizer,
+    keys: &mut Vec<match_key::ActiveModel>,
+    blocks: &mut Vec<match_block::ActiveModel>,
+) {
+    let active = record.is_active();
+    for field in matching::fields_of(record.record_type()) {
+        let Some(key) = match_key(field.kind, record.value(field.name), normalizer) else {
+            continue;
+        };
+        if field.kind.fuzzy() {
+            for block in key.blocks() {
+                blocks.push(match_block::ActiveModel {
+                    record_type: Set(record.record_type()),
+                    field: Set(field.name.to_owned()),
+                    block: Set(block),
+                    record_id: Set(record.id()),
+                    active: Set(active),
+                });
+            }
+        }
+        keys.push(match_key::ActiveModel {
+            record_type: Set(record.record_type()),
+            record_id: Set(record.id()),
+            field: Set(field.name.to_owned()),
+            key: Set(key.exact),
+            key_folded: Set(key.folded),
+            key_reversed: Set(key.reversed),
+            active: Set(active),
+        });
+    }
+}
+
+/// How values are normalized under the settings in force (the organization's phone region).
+pub async fn normalizer(conn: &impl ConnectionTrait) -> AppResult<Normalizer> {
+    let region: Option<String> = qualification_settings::Entity::find_by_id(1)
+        .select_only()
+        .column(qualification_settings::Column::PhoneRegion)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(normalizer_of(region.as_deref()))
+}
+
+/// The normalizer of a stored phone region (the default region when it is unknown).
+pub fn normalizer_of(region: Option<&str>) -> Normalizer {
+    Normalizer {
+        phone_region: region.and_then(PhoneRegion::parse).unwrap_or_default(),
+    }
 }
 
 /// Writes the match keys of new records (inside the caller's transaction).
 pub async fn insert_keys(conn: &impl ConnectionTrait, records: &[Record<'_>]) -> AppResult<()> {
-    let rows: Vec<_> = records.iter().flat_map(|r| key_rows(*r)).collect();
-    // 6 columns a row: stay far below every database's bind-variable limit.
-    for chunk in rows.chunks(1000) {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let normalizer = normalizer(conn).await?;
+    insert_keys_with(conn, &normalizer, records).await
+}
+
+/// Writes the match keys of new records under `normalizer`.
+pub async fn insert_keys_with(
+    conn: &impl ConnectionTrait,
+    normalizer: &Normalizer,
+    records: &[Record<'_>],
+) -> AppResult<()> {
+    let mut keys = Vec::new();
+    let mut blocks = Vec::new();
+    for record in records {
+        key_rows(*record, normalizer, &mut keys, &mut blocks);
+    }
+    // 7 and 5 columns a row: stay far below every database's bind-variable limit.
+    for chunk in keys.chunks(1000) {
         match_key::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for chunk in blocks.chunks(1000) {
+        match_block::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing()
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks the match keys of records as active or not (a lead qualified, disqualified or
+/// reactivated), inside the caller's transaction.
+pub async fn set_active(
+    conn: &impl ConnectionTrait,
+    record_type: DuplicateRecordType,
+    ids: &[Uuid],
+    active: bool,
+) -> AppResult<()> {
+    use sea_orm::sea_query::Expr;
+    for chunk in ids.chunks(crate::service::MAX_BINDS) {
+        match_key::Entity::update_many()
+            .col_expr(match_key::Column::Active, Expr::value(active))
+            .filter(match_key::Column::RecordType.eq(record_type))
+            .filter(match_key::Column::RecordId.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+        match_block::Entity::update_many()
+            .col_expr(match_block::Column::Active, Expr::value(active))
+            .filter(match_block::Column::RecordType.eq(record_type))
+            .filter(match_block::Column::RecordId.is_in(chunk.iter().copied()))
             .exec(conn)
             .await?;
     }
@@ -163,7 +265,83 @@ pub async fn delete_keys(
         .filter(match_key::Column::RecordId.eq(id))
         .exec(conn)
         .await?;
+    match_block::Entity::delete_many()
+        .filter(match_block::Column::RecordType.eq(record_type))
+        .filter(match_block::Column::RecordId.eq(id))
+        .exec(conn)
+        .await?;
     Ok(())
+}
+
+/// The `config_versions` row holding the normalization version of the stored match keys.
+pub const MATCH_KEYS_VERSION: &str = "match_keys";
+
+/// Rewrites every stored match key and blocking key under `normalizer` (inside the caller's
+/// transaction): after the normalization rules changed, or the organization's phone region.
+pub async fn recompute_all(conn: &impl ConnectionTrait, normalizer: &Normalizer) -> AppResult<()> {
+    match_key::Entity::delete_many().exec(conn).await?;
+    match_block::Entity::delete_many().exec(conn).await?;
+    const PAGE: u64 = 1_000;
+    macro_rules! rekey {
+        ($entity:ident, $variant:ident) => {{
+            let mut after: Option<Uuid> = None;
+            loop {
+                let mut query = $entity::Entity::find()
+                    .order_by_asc($entity::Column::Id)
+                    .limit(PAGE);
+                if let Some(after) = after {
+                    query = query.filter($entity::Column::Id.gt(after));
+                }
+                let page = query.all(conn).await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                let records: Vec<Record<'_>> = page.iter().map(Record::$variant).collect();
+                insert_keys_with(conn, normalizer, &records).await?;
+            }
+        }};
+    }
+    rekey!(account, Account);
+    rekey!(contact, Contact);
+    rekey!(lead, Lead);
+    Ok(())
+}
+
+/// Recomputes the stored match keys when they were written by an older normalization
+/// ([`matching::NORMALIZATION_VERSION`]); run at startup after the migrations
+/// (`startup::connect_and_migrate`).
+/// Whether it recomputed them.
+pub async fn refresh_match_keys(db: &crate::db::Db) -> AppResult<bool> {
+    let txn = db.begin_write().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Processes starting together recompute one after the other: the later ones then find
+        // the keys current.
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7300415001)")
+            .await?;
+    }
+    let stored = config_version::Entity::find_by_id(MATCH_KEYS_VERSION.to_owned())
+        .one(&txn)
+        .await?;
+    if stored
+        .as_ref()
+        .is_some_and(|v| v.version >= matching::NORMALIZATION_VERSION)
+    {
+        return Ok(false);
+    }
+    let normalizer = normalizer(&txn).await?;
+    recompute_all(&txn, &normalizer).await?;
+    let row = config_version::ActiveModel {
+        name: Set(MATCH_KEYS_VERSION.to_owned()),
+        version: Set(matching::NORMALIZATION_VERSION),
+    };
+    if stored.is_some() {
+        config_version::Entity::update(row).exec(&txn).await?;
+    } else {
+        config_version::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// A published rule with its conditions.
@@ -171,6 +349,8 @@ pub async fn delete_keys(
 pub struct LoadedRule {
     pub rule: duplicate_rule::Model,
     pub conditions: Vec<Condition>,
+    /// How values are normalized under the settings the rule was loaded with.
+    pub normalizer: Normalizer,
 }
 
 /// Loads rules with their conditions; conditions naming unknown fields are skipped.
@@ -200,13 +380,19 @@ pub async fn load_rules(
             operator: c.operator,
             character_count: c.character_count.and_then(|n| usize::try_from(n).ok()),
             ignore_blank: c.ignore_blank,
+            similarity: c.similarity.unwrap_or(matching::fuzzy::DEFAULT_SIMILARITY),
         });
     }
+    let normalizer = normalizer(conn).await?;
     Ok(rules
         .into_iter()
         .filter_map(|rule| {
             let conditions = by_rule.remove(&rule.id)?;
-            Some(LoadedRule { rule, conditions })
+            Some(LoadedRule {
+                rule,
+                conditions,
+                normalizer,
+            })
         })
         .collect())
 }
@@ -234,7 +420,10 @@ const SQLITE_RANGES_PER_STATEMENT: usize = 400;
 const POSTGRES_RANGES_PER_STATEMENT: usize = 2_000;
 
 /// One index range a check reads: the match keys of `matching` records whose `field` key
-/// (folded, or reversed for "same last N characters") equals `key`, or starts with it.
+/// (folded, or reversed for "same last N characters") equals `key`, or starts with it; or, for
+/// FUZZY (`blocks`), the records with the blocking key `key`. `active_only` reads only the keys
+/// of active records (a rule that excludes inactive ones), so inactive records never fill a
+/// capped read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Range {
     pub matching: DuplicateRecordType,
@@ -242,24 +431,39 @@ pub struct Range {
     pub reversed: bool,
     pub prefix: bool,
     pub key: String,
+    pub blocks: bool,
+    pub active_only: bool,
 }
 
 impl Range {
-    fn of(matching: DuplicateRecordType, condition: &Condition, key: String) -> Self {
+    fn of(
+        matching: DuplicateRecordType,
+        condition: &Condition,
+        key: String,
+        active_only: bool,
+    ) -> Self {
         Self {
             matching,
             field: condition.matching_field.name,
             reversed: condition.operator == MatchOperator::SameLastCharacters,
-            prefix: condition.operator != MatchOperator::Exact,
+            prefix: matches!(
+                condition.operator,
+                MatchOperator::SameFirstCharacters | MatchOperator::SameLastCharacters
+            ),
             key,
+            blocks: condition.operator == MatchOperator::Fuzzy,
+            active_only,
         }
     }
 
-    fn column(&self) -> &'static str {
-        if self.reversed {
-            "key_reversed"
+    /// The table and key column the range reads.
+    fn source(&self) -> (&'static str, &'static str) {
+        if self.blocks {
+            ("match_blocks", "block")
+        } else if self.reversed {
+            ("match_keys", "key_reversed")
         } else {
-            "key_folded"
+            ("match_keys", "key_folded")
         }
     }
 
@@ -289,25 +493,34 @@ pub fn lookup_statement(backend: DbBackend, ranges: &[Range]) -> Statement {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
+                    let (table, _) = r.source();
                     serde_json::json!({
                         "i": i, "rt": r.matching.as_str(), "f": r.field,
-                        "rev": r.reversed, "lo": r.key, "hi": r.upper(),
+                        "rev": r.reversed, "blk": table == "match_blocks",
+                        "a": r.active_only, "lo": r.key, "hi": r.upper(),
                     })
                 })
                 .collect();
-            let column_branch = |column: &str, reversed: bool| {
+            let branch = |table: &str, column: &str, reversed: bool, blocks: bool, active: bool| {
+                let active_test = if active { " AND active" } else { "" };
                 format!(
                     "SELECT q.i AS probe, m.record_id FROM q CROSS JOIN LATERAL \
-                     (SELECT record_id FROM match_keys WHERE record_type = q.rt AND field = q.f \
-                     AND {column} >= q.lo AND {column} <= q.hi ORDER BY {column} LIMIT {cap}) m \
-                     WHERE q.rev = {reversed}"
+                     (SELECT record_id FROM {table} WHERE record_type = q.rt AND field = q.f \
+                     AND {column} >= q.lo AND {column} <= q.hi{active_test} ORDER BY {column} \
+                     LIMIT {cap}) m WHERE q.rev = {reversed} AND q.blk = {blocks} AND q.a = {active}"
                 )
             };
+            let mut branches = Vec::with_capacity(6);
+            for active in [false, true] {
+                branches.push(branch("match_keys", "key_folded", false, false, active));
+                branches.push(branch("match_keys", "key_reversed", true, false, active));
+                branches.push(branch("match_blocks", "block", false, true, active));
+            }
             let sql = format!(
                 "WITH q AS (SELECT * FROM json_to_recordset($1::json) \
-                 AS q(i INT, rt TEXT, f TEXT, rev BOOLEAN, lo TEXT, hi TEXT)) {} UNION ALL {}",
-                column_branch("key_folded", false),
-                column_branch("key_reversed", true)
+                 AS q(i INT, rt TEXT, f TEXT, rev BOOLEAN, blk BOOLEAN, a BOOLEAN, lo TEXT, \
+                 hi TEXT)) {}",
+                branches.join(" UNION ALL ")
             );
             Statement::from_sql_and_values(
                 backend,
@@ -321,7 +534,7 @@ pub fn lookup_statement(backend: DbBackend, ranges: &[Range]) -> Statement {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let column = r.column();
+                    let (table, column) = r.source();
                     values.push(r.matching.as_str().into());
                     values.push(r.field.into());
                     values.push(r.key.as_str().into());
@@ -331,9 +544,10 @@ pub fn lookup_statement(backend: DbBackend, ranges: &[Range]) -> Statement {
                     } else {
                         format!("{column} = ?")
                     };
+                    let active = if r.active_only { " AND active" } else { "" };
                     format!(
-                        "SELECT {i} AS probe, record_id FROM (SELECT record_id FROM match_keys \
-                         WHERE record_type = ? AND field = ? AND {test} LIMIT {cap}) AS k{i}"
+                        "SELECT {i} AS probe, record_id FROM (SELECT record_id FROM {table} \
+                         WHERE record_type = ? AND field = ? AND {test}{active} LIMIT {cap}) AS k{i}"
                     )
                 })
                 .collect();
@@ -379,8 +593,8 @@ async fn read_ranges(conn: &impl ConnectionTrait, ranges: &[Range]) -> AppResult
 
 /// What one condition of a rule looks up for one candidate.
 enum Probe {
-    /// The candidate's key, or the first/last N characters of it.
-    Key(String),
+    /// The candidate's key, or the first/last N characters of it, or its FUZZY blocking keys.
+    Keys(Vec<String>),
     /// The candidate's field is blank and the condition compares blanks: checked afterwards.
     Blank,
 }
@@ -391,16 +605,22 @@ fn probes(rule: &LoadedRule, candidate: Record<'_>) -> Option<Vec<Probe>> {
     let single = rule.conditions.len() == 1;
     let mut probes = Vec::with_capacity(rule.conditions.len());
     for condition in &rule.conditions {
-        match candidate.key(condition.base_field.name) {
+        match candidate.key(condition.base_field.name, &rule.normalizer) {
             None if condition.ignore_blank || single => return None,
             None => probes.push(Probe::Blank),
-            Some(key) => probes.push(Probe::Key(matching::lookup_prefix(condition, &key)?)),
+            Some(key) => {
+                let keys = matching::lookup_keys(condition, &key);
+                if keys.is_empty() {
+                    return None;
+                }
+                probes.push(Probe::Keys(keys));
+            }
         }
     }
     // At least one condition must narrow the search through the index.
     probes
         .iter()
-        .any(|p| matches!(p, Probe::Key(_)))
+        .any(|p| matches!(p, Probe::Keys(_)))
         .then_some(probes)
 }
 
@@ -422,14 +642,17 @@ impl Ranges {
     }
 }
 
+/// The ranges of each condition of a rule for one candidate (`None`: a blank compared later).
+type Slot = Vec<Option<Vec<usize>>>;
+
 /// The checks of one kind of candidate against `rules`, with the ranges they need registered
 /// in a shared [`Ranges`] (so accounts and contacts are looked up by one statement).
 pub struct Check<'a> {
     rules: &'a [LoadedRule],
     candidates: Vec<Record<'a>>,
-    /// Per rule, per candidate: the range of each condition (`None`: blank), or `None` when
-    /// the rule cannot match the candidate.
-    slots: Vec<Vec<Option<Vec<Option<usize>>>>>,
+    /// Per rule, per candidate: the ranges of each condition, or `None` when the rule cannot
+    /// match the candidate.
+    slots: Vec<Vec<Option<Slot>>>,
 }
 
 impl<'a> Check<'a> {
@@ -447,11 +670,18 @@ impl<'a> Check<'a> {
                                 .iter()
                                 .zip(probes)
                                 .map(|(condition, probe)| match probe {
-                                    Probe::Key(key) => Some(ranges.add(Range::of(
-                                        rule.rule.matching_record_type,
-                                        condition,
-                                        key,
-                                    ))),
+                                    Probe::Keys(keys) => Some(
+                                        keys.into_iter()
+                                            .map(|key| {
+                                                ranges.add(Range::of(
+                                                    rule.rule.matching_record_type,
+                                                    condition,
+                                                    key,
+                                                    rule.rule.exclude_inactive,
+                                                ))
+                                            })
+                                            .collect(),
+                                    ),
                                     Probe::Blank => None,
                                 })
                                 .collect(),
@@ -551,27 +781,34 @@ pub async fn read(conn: &impl ConnectionTrait, ranges: Ranges) -> AppResult<Foun
     })
 }
 
-/// The ids a rule may match for one candidate: the intersection of what its complete ranges
-/// found. When every range stopped short (each key is shared by very many records), a rule
-/// with one condition keeps what it found (all of them match; reports are capped anyway), and
-/// a rule with several reads its first range in full.
+/// The ids a rule may match for one candidate: the intersection of what its conditions'
+/// complete ranges found (a FUZZY condition's ranges, one per blocking key, are united). When
+/// every condition stopped short (each key is shared by very many records), a rule with one
+/// condition keeps what it found (all of them match; reports are capped anyway), and a rule
+/// with several reads its first condition's ranges in full.
 async fn candidate_ids(
     conn: &impl ConnectionTrait,
     rule: &LoadedRule,
-    slot: &[Option<usize>],
+    slot: &[Option<Vec<usize>>],
     found: &Found,
 ) -> AppResult<BTreeSet<Uuid>> {
     let mut ids: Option<BTreeSet<Uuid>> = None;
-    let mut broad = Vec::new();
-    for range in slot.iter().flatten() {
-        let hits = found.hits.get(*range).cloned().unwrap_or_default();
-        if !hits.complete {
-            broad.push((*range, hits));
+    let mut broad: Vec<(&[usize], BTreeSet<Uuid>)> = Vec::new();
+    for ranges in slot.iter().flatten() {
+        let mut united = BTreeSet::new();
+        let mut complete = true;
+        for range in ranges {
+            let hits = found.hits.get(*range).cloned().unwrap_or_default();
+            complete &= hits.complete;
+            united.extend(hits.ids);
+        }
+        if !complete {
+            broad.push((ranges.as_slice(), united));
             continue;
         }
         ids = Some(match ids {
-            None => hits.ids,
-            Some(previous) => previous.intersection(&hits.ids).copied().collect(),
+            None => united,
+            Some(previous) => previous.intersection(&united).copied().collect(),
         });
     }
     if let Some(ids) = ids {
@@ -579,28 +816,51 @@ async fn candidate_ids(
     }
     match (broad.as_slice(), rule.conditions.len()) {
         ([], _) => Ok(BTreeSet::new()),
-        ([(_, hits)], 1) => Ok(hits.ids.clone()),
-        ([(range, _), ..], _) => match found.ranges.get(*range) {
-            // Rare: every key of the rule is shared by very many records. Read the first in
-            // full; the rule's conditions are then checked on each record.
-            Some(range) => read_full(conn, range).await,
-            None => Ok(BTreeSet::new()),
-        },
+        ([(_, hits)], 1) => Ok(hits.clone()),
+        ([(ranges, _), ..], _) => {
+            // Rare: every key of the rule is shared by very many records. Read the first
+            // condition's ranges in full; the rule's conditions are then checked on each record.
+            let mut all = BTreeSet::new();
+            for range in ranges.iter().filter_map(|r| found.ranges.get(*r)) {
+                all.extend(read_full(conn, range).await?);
+            }
+            Ok(all)
+        }
     }
 }
 
 /// Every record in a range, uncapped.
 async fn read_full(conn: &impl ConnectionTrait, range: &Range) -> AppResult<BTreeSet<Uuid>> {
+    if range.blocks {
+        let mut query = match_block::Entity::find()
+            .select_only()
+            .column(match_block::Column::RecordId)
+            .filter(match_block::Column::RecordType.eq(range.matching))
+            .filter(match_block::Column::Field.eq(range.field))
+            .filter(match_block::Column::Block.eq(range.key.as_str()));
+        if range.active_only {
+            query = query.filter(match_block::Column::Active.eq(true));
+        }
+        return Ok(query
+            .into_tuple::<Uuid>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .collect());
+    }
     let column = if range.reversed {
         match_key::Column::KeyReversed
     } else {
         match_key::Column::KeyFolded
     };
-    let query = match_key::Entity::find()
+    let mut query = match_key::Entity::find()
         .select_only()
         .column(match_key::Column::RecordId)
         .filter(match_key::Column::RecordType.eq(range.matching))
         .filter(match_key::Column::Field.eq(range.field));
+    if range.active_only {
+        query = query.filter(match_key::Column::Active.eq(true));
+    }
     let query = if range.prefix {
         query
             .filter(column.gte(range.key.as_str()))
@@ -617,26 +877,31 @@ async fn read_full(conn: &impl ConnectionTrait, range: &Range) -> AppResult<BTre
 }
 
 /// Whether every condition of the rule holds between the candidate and `other`; the matched
-/// fields when it does.
-fn evaluate(rule: &LoadedRule, candidate: Record<'_>, other: Record<'_>) -> Option<Vec<String>> {
+/// fields when it does, and the lowest similarity of its FUZZY conditions.
+fn evaluate(
+    rule: &LoadedRule,
+    candidate: Record<'_>,
+    other: Record<'_>,
+) -> Option<(Vec<String>, Option<f64>)> {
     let single = rule.conditions.len() == 1;
     let mut fields = Vec::new();
+    let mut similarity: Option<f64> = None;
     for condition in &rule.conditions {
-        let a = candidate.key(condition.base_field.name);
-        let b = other.key(condition.matching_field.name);
-        let holds = match (&a, &b) {
-            (Some(a), Some(b)) => matching::keys_match(condition, rule.rule.case_sensitive, a, b),
-            (None, None) => !(condition.ignore_blank || single),
-            _ => false,
+        let a = candidate.key(condition.base_field.name, &rule.normalizer);
+        let b = other.key(condition.matching_field.name, &rule.normalizer);
+        let found = match (&a, &b) {
+            (Some(a), Some(b)) => matching::compare(condition, rule.rule.case_sensitive, a, b)?,
+            (None, None) if !(condition.ignore_blank || single) => 1.0,
+            _ => return None,
         };
-        if !holds {
-            return None;
+        if condition.operator == MatchOperator::Fuzzy {
+            similarity = Some(similarity.map_or(found, |s: f64| s.min(found)));
         }
         if !fields.contains(&condition.matching_field.name.to_owned()) {
             fields.push(condition.matching_field.name.to_owned());
         }
     }
-    Some(fields)
+    Some((fields, similarity))
 }
 
 /// Adds `other` to `matches` when the rule matches it (merging rules per record); whether it
@@ -651,12 +916,13 @@ fn judge<T: Clone + AsRecord>(
     if record.id() == candidate.id() || (rule.rule.exclude_inactive && !record.is_active()) {
         return false;
     }
-    let Some(fields) = evaluate(rule, candidate, record) else {
+    let Some((fields, similarity)) = evaluate(rule, candidate, record) else {
         return false;
     };
     let matched = MatchedRule {
         rule_name: rule.rule.name.clone(),
         fields,
+        similarity,
     };
     match matches
         .iter_mut()
@@ -694,20 +960,34 @@ where
 
 /// Records about to be created in the same batch, matched like stored ones (the bulk path
 /// checks each lead's new records against those of the leads before it in its chunk). The keys
-/// are kept in ordered maps, so the lookups are the same exact and prefix ranges as the index's.
+/// are kept in ordered maps, so the lookups are the same exact, prefix and blocking-key ranges
+/// as the index's.
 #[derive(Debug)]
 pub struct Pending<T> {
+    normalizer: Normalizer,
     records: Vec<T>,
+    active: Vec<bool>,
     folded: BTreeMap<(&'static str, String), Vec<usize>>,
     reversed: BTreeMap<(&'static str, String), Vec<usize>>,
+    blocks: BTreeMap<(&'static str, String), Vec<usize>>,
 }
 
 impl<T> Default for Pending<T> {
     fn default() -> Self {
+        Self::new(Normalizer::default())
+    }
+}
+
+impl<T> Pending<T> {
+    /// No records yet; keys are normalized by `normalizer` (the settings in force).
+    pub fn new(normalizer: Normalizer) -> Self {
         Self {
+            normalizer,
             records: Vec::new(),
+            active: Vec::new(),
             folded: BTreeMap::new(),
             reversed: BTreeMap::new(),
+            blocks: BTreeMap::new(),
         }
     }
 }
@@ -718,7 +998,16 @@ impl<T: Clone + AsRecord> Pending<T> {
         let position = self.records.len();
         let as_record = record.as_record();
         for field in matching::fields_of(as_record.record_type()) {
-            if let Some(key) = match_key(field.kind, as_record.value(field.name)) {
+            if let Some(key) = match_key(field.kind, as_record.value(field.name), &self.normalizer)
+            {
+                if field.kind.fuzzy() {
+                    for block in key.blocks() {
+                        self.blocks
+                            .entry((field.name, block))
+                            .or_default()
+                            .push(position);
+                    }
+                }
                 self.folded
                     .entry((field.name, key.folded))
                     .or_default()
@@ -729,6 +1018,7 @@ impl<T: Clone + AsRecord> Pending<T> {
                     .push(position);
             }
         }
+        self.active.push(as_record.is_active());
         self.records.push(record);
     }
 
@@ -736,10 +1026,11 @@ impl<T: Clone + AsRecord> Pending<T> {
         let field = condition.matching_field.name;
         let map = match condition.operator {
             MatchOperator::SameLastCharacters => &self.reversed,
+            MatchOperator::Fuzzy => &self.blocks,
             _ => &self.folded,
         };
         match condition.operator {
-            MatchOperator::Exact => map
+            MatchOperator::Exact | MatchOperator::Fuzzy => map
                 .get(&(field, key.to_owned()))
                 .into_iter()
                 .flatten()
@@ -765,14 +1056,21 @@ impl<T: Clone + AsRecord> Pending<T> {
             };
             let mut positions: Option<BTreeSet<usize>> = None;
             for (condition, probe) in rule.conditions.iter().zip(&probes) {
-                let Probe::Key(key) = probe else { continue };
-                let hits = self.lookup(condition, key);
+                let Probe::Keys(keys) = probe else { continue };
+                let hits: BTreeSet<usize> = keys
+                    .iter()
+                    .flat_map(|key| self.lookup(condition, key))
+                    .collect();
                 positions = Some(match positions {
                     None => hits,
                     Some(previous) => previous.intersection(&hits).copied().collect(),
                 });
             }
             for position in positions.unwrap_or_default() {
+                if rule.rule.exclude_inactive && !self.active.get(position).copied().unwrap_or(true)
+                {
+                    continue;
+                }
                 if let Some(other) = self.records.get(position) {
                     judge(&mut matches, rule, candidate, other);
                 }
@@ -848,35 +1146,51 @@ pub async fn matches_of_new(
 /// every process and every build.
 const LOCK_NAMESPACE: Uuid = Uuid::from_u128(0x8f4c_2a1e_6b3d_4e5f_9a0b_1c2d_3e4f_5a6b);
 
-/// The condition of `rule` whose key is locked.
+/// The condition of `rule` whose key is locked: one that ignores blanks, an exact-style one
+/// rather than FUZZY where there is a choice (one lock instead of one per blocking key).
 fn lock_condition(rule: &LoadedRule) -> Option<(usize, &Condition)> {
+    let locks_blanks_apart = |c: &Condition| c.ignore_blank || rule.conditions.len() == 1;
     rule.conditions
         .iter()
         .enumerate()
-        .find(|(_, c)| c.ignore_blank || rule.conditions.len() == 1)
+        .find(|(_, c)| locks_blanks_apart(c) && c.operator != MatchOperator::Fuzzy)
+        .or_else(|| {
+            rule.conditions
+                .iter()
+                .enumerate()
+                .find(|(_, c)| locks_blanks_apart(c))
+        })
         .or_else(|| rule.conditions.iter().enumerate().next())
 }
 
-/// The lock key of one side of `rule` for `record`, if the rule can match it at all.
-fn lock_key(rule: &LoadedRule, record: Record<'_>, base_side: bool) -> Option<i64> {
-    let (index, condition) = lock_condition(rule)?;
+/// The lock keys of one side of `rule` for `record` (none if the rule cannot match it at all):
+/// the key its index lookup uses, or for FUZZY one per blocking key — a check only finds
+/// records that share a blocking key with the candidate, so matching records share a lock.
+fn lock_key(rule: &LoadedRule, record: Record<'_>, base_side: bool) -> Vec<i64> {
+    let Some((index, condition)) = lock_condition(rule) else {
+        return Vec::new();
+    };
     let field = if base_side {
         condition.base_field
     } else {
         condition.matching_field
     };
     let blank_matches = !condition.ignore_blank && rule.conditions.len() > 1;
-    let shaped = match record.key(field.name) {
-        Some(key) => matching::lookup_prefix(condition, &key)?,
-        None if blank_matches => "\u{0}blank".to_owned(),
-        None => return None,
+    let shaped = match record.key(field.name, &rule.normalizer) {
+        Some(key) => matching::lookup_keys(condition, &key),
+        None if blank_matches => vec!["\u{0}blank".to_owned()],
+        None => Vec::new(),
     };
-    let name = format!("{}\u{0}{index}\u{0}{shaped}", rule.rule.id);
-    let digest = Uuid::new_v5(&LOCK_NAMESPACE, name.as_bytes());
-    let bytes = digest.as_bytes();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&bytes[..8]);
-    Some(i64::from_be_bytes(first))
+    shaped
+        .iter()
+        .map(|shaped| {
+            let name = format!("{}\u{0}{index}\u{0}{shaped}", rule.rule.id);
+            let digest = Uuid::new_v5(&LOCK_NAMESPACE, name.as_bytes());
+            let mut first = [0u8; 8];
+            first.copy_from_slice(digest.as_bytes().get(..8).unwrap_or(&[0; 8]));
+            i64::from_be_bytes(first)
+        })
+        .collect()
 }
 
 /// The advisory-lock keys for checking `checked` and creating `created` under `rules`, sorted
@@ -1156,8 +1470,10 @@ mod tests {
                     operator: *operator,
                     character_count: *n,
                     ignore_blank: *ignore_blank,
+                    similarity: matching::fuzzy::DEFAULT_SIMILARITY,
                 })
                 .collect(),
+            normalizer: Normalizer::default(),
         }
     }
 
@@ -1202,7 +1518,7 @@ mod tests {
     }
 
     use DuplicateRecordType::Account;
-    use MatchOperator::{Exact, SameFirstCharacters, SameLastCharacters};
+    use MatchOperator::{Exact, Fuzzy, SameFirstCharacters, SameLastCharacters};
 
     #[test]
     fn records_that_match_under_any_operator_always_share_a_lock() {
@@ -1267,14 +1583,17 @@ mod tests {
 
     #[test]
     fn a_rule_comparing_two_different_fields_locks_each_side_on_its_own_field() {
-        // A new account whose name equals an existing account's website, and the reverse.
+        // A new account whose city equals an existing account's state (two fields of one kind:
+        // names and websites are no longer normalized alike, so a rule cannot compare them).
         let rules = [rule(
             Account,
             Account,
-            &[("name", "website", Exact, None, true)],
+            &[("city", "stateOrProvince", Exact, None, true)],
         )];
-        let checked = account("contoso.com", None);
-        let created = account("Someone", Some("https://www.contoso.com/"));
+        let mut checked = account("Contoso", None);
+        checked.city = Some("Washington".into());
+        let mut created = account("Someone", None);
+        created.state_or_province = Some(" WASHINGTON ".into());
         assert!(matches(&rules[0], &checked, &created));
         let base: BTreeSet<i64> = lock_keys(&rules, &[Record::Account(&checked)], &[])
             .into_iter()
@@ -1283,6 +1602,29 @@ mod tests {
             .into_iter()
             .collect();
         assert!(!base.is_disjoint(&matching));
+    }
+
+    #[test]
+    fn records_that_match_under_fuzzy_share_a_lock_through_a_blocking_key() {
+        let rules = [rule(
+            Account,
+            Account,
+            &[("name", "name", Fuzzy, None, true)],
+        )];
+        for (a, b) in [
+            ("Contoso Pharmaceuticals", "Contoso Pharmaceutcals"),
+            ("Fabrikam", "Fabrikma Inc."),
+            ("Northwind Traders", "Nortwind Traders"),
+        ] {
+            let (a, b) = (account(a, None), account(b, None));
+            assert!(matches(&rules[0], &a, &b), "{} / {}", a.name, b.name);
+            assert!(collide(&rules, &a, &b), "{} / {}", a.name, b.name);
+        }
+        assert!(!collide(
+            &rules,
+            &account("Fabrikam", None),
+            &account("Northwind", None)
+        ));
     }
 
     #[test]

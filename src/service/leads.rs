@@ -617,6 +617,7 @@ pub async fn disqualify(
     if changed.rows_affected != 1 {
         return Err(transition.lost_race());
     }
+    super::duplicates::set_active(&txn, entity::DuplicateRecordType::Lead, &[id], false).await?;
     audit::record(
         &txn,
         Some(actor),
@@ -682,6 +683,7 @@ pub async fn reactivate(
     if changed.rows_affected != 1 {
         return Err(transition.lost_race());
     }
+    super::duplicates::set_active(&txn, entity::DuplicateRecordType::Lead, &[id], true).await?;
     audit::record(
         &txn,
         Some(actor),

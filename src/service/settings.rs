@@ -44,6 +44,8 @@ pub struct SettingsChanges {
     pub summarize_lead: Option<bool>,
     pub opportunity_form_fields: Option<Vec<String>>,
     pub base_currency_code: Option<String>,
+    /// An ISO 3166 alpha-2 code the phone-number metadata knows.
+    pub phone_region: Option<String>,
 }
 
 pub use crate::domain::qualification::form_fields;
@@ -89,6 +91,9 @@ pub async fn update(
     if let Some(v) = changes.base_currency_code {
         after.base_currency_code = v;
     }
+    if let Some(v) = changes.phone_region {
+        after.phone_region = v;
+    }
     validate(&after)?;
     after.modified_at = super::now();
     after.modified_by = Some(actor.user_id);
@@ -104,9 +109,15 @@ pub async fn update(
     model.summarize_lead = Set(after.summarize_lead);
     model.opportunity_form_fields = Set(after.opportunity_form_fields.clone());
     model.base_currency_code = Set(after.base_currency_code.clone());
+    model.phone_region = Set(after.phone_region.clone());
     model.modified_at = Set(after.modified_at);
     model.modified_by = Set(after.modified_by);
     let saved = model.update(&txn).await?;
+    if saved.phone_region != before.phone_region {
+        // Phones without a country code now mean other numbers: rewrite the stored keys.
+        let normalizer = super::duplicates::normalizer_of(Some(&saved.phone_region));
+        super::duplicates::recompute_all(&txn, &normalizer).await?;
+    }
     super::qualification::load::bump(&txn, super::qualification::load::SETTINGS_VERSION).await?;
 
     let mut diff = audit::diff(

@@ -13,6 +13,7 @@ mod edge;
 mod health;
 mod leads;
 mod lifecycle;
+mod matching;
 mod process;
 mod qualification;
 mod records;

@@ -152,6 +152,11 @@ pub fn lead_value<'a>(l: &'a lead::Model, field: &str) -> Option<&'a str> {
         "businessPhone" => l.business_phone.as_deref(),
         "mobilePhone" => l.mobile_phone.as_deref(),
         "website" => l.website.as_deref(),
+        "street1" => l.street1.as_deref(),
+        "city" => l.city.as_deref(),
+        "stateOrProvince" => l.state_or_province.as_deref(),
+        "postalCode" => l.postal_code.as_deref(),
+        "countryOrRegion" => l.country_or_region.as_deref(),
         other => panic!("unknown matchable lead field {other:?}: teach the benchmark"),
     }
 }
@@ -162,6 +167,11 @@ pub fn account_value<'a>(a: &'a account::Model, field: &str) -> Option<&'a str> 
         "email" => a.email.as_deref(),
         "phone" => a.phone.as_deref(),
         "website" => a.website.as_deref(),
+        "street1" => a.street1.as_deref(),
+        "city" => a.city.as_deref(),
+        "stateOrProvince" => a.state_or_province.as_deref(),
+        "postalCode" => a.postal_code.as_deref(),
+        "countryOrRegion" => a.country_or_region.as_deref(),
         other => panic!("unknown matchable account field {other:?}: teach the benchmark"),
     }
 }
@@ -173,6 +183,11 @@ pub fn contact_value<'a>(c: &'a contact::Model, field: &str) -> Option<&'a str> 
         "email" => c.email.as_deref(),
         "businessPhone" => c.business_phone.as_deref(),
         "mobilePhone" => c.mobile_phone.as_deref(),
+        "street1" => c.street1.as_deref(),
+        "city" => c.city.as_deref(),
+        "stateOrProvince" => c.state_or_province.as_deref(),
+        "postalCode" => c.postal_code.as_deref(),
+        "countryOrRegion" => c.country_or_region.as_deref(),
         other => panic!("unknown matchable contact field {other:?}: teach the benchmark"),
     }
 }
@@ -186,7 +201,7 @@ pub fn key_rows<'a>(
 ) -> Vec<Vec<P>> {
     fields_of(record_type)
         .filter_map(|field| {
-            let key = match_key(field.kind, value(field.name))?;
+            let key = match_key(field.kind, value(field.name), &Default::default())?;
             Some(vec![
                 t(record_type.as_str()),
                 u(id),

@@ -36,9 +36,14 @@ pub type Condition = (&'static str, &'static str, String);
 /// account e-mail rule never applies: a lead maps no e-mail to its account.
 pub fn default_rules(account: &account::Model, contact: &contact::Model) -> Vec<Vec<Condition>> {
     use leadq::domain::matching::KeyKind;
-    let key = |kind, value: Option<&str>| match_key(kind, value).map(|k| k.folded);
+    let key =
+        |kind, value: Option<&str>| match_key(kind, value, &Default::default()).map(|k| k.folded);
     let rules = [
-        vec![("ACCOUNT", "name", key(KeyKind::Text, Some(&account.name)))],
+        vec![(
+            "ACCOUNT",
+            "name",
+            key(KeyKind::Company, Some(&account.name)),
+        )],
         vec![(
             "ACCOUNT",
             "email",
@@ -53,7 +58,7 @@ pub fn default_rules(account: &account::Model, contact: &contact::Model) -> Vec<
             (
                 "CONTACT",
                 "firstName",
-                key(KeyKind::Text, contact.first_name.as_deref()),
+                key(KeyKind::FirstName, contact.first_name.as_deref()),
             ),
             (
                 "CONTACT",

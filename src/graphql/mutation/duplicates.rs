@@ -33,6 +33,24 @@ pub struct DuplicateRuleIdInput {
     pub id: ID,
 }
 
+/// Rules to publish at once.
+#[derive(InputObject)]
+pub struct PublishDuplicateRulesInput {
+    /// The rules (for example the recommended set).
+    pub ids: Vec<ID>,
+    /// Also unpublish every other rule of the same base record types, so the given rules
+    /// replace the ones in force (default false).
+    #[graphql(default = false)]
+    pub unpublish_others: bool,
+}
+
+/// The rules after publishing.
+#[derive(SimpleObject)]
+pub struct PublishDuplicateRulesPayload {
+    /// The published rules, in the order given.
+    pub rules: Vec<DuplicateRule>,
+}
+
 /// The rule after the change.
 #[derive(SimpleObject)]
 pub struct DuplicateRulePayload {
@@ -82,6 +100,27 @@ impl DuplicateRuleMutation {
         let id = values::parse_id("id", &input.id)?;
         let rule = duplicate_rules::set_published(db(ctx)?, actor, id, true).await?;
         Ok(DuplicateRulePayload { rule: rule.into() })
+    }
+
+    /// Publishes several rules in one transaction (at most 5 per base record type in the
+    /// result; CONFLICT beyond, and then nothing changes).
+    async fn publish_duplicate_rules(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The rules.")] input: PublishDuplicateRulesInput,
+    ) -> async_graphql::Result<PublishDuplicateRulesPayload> {
+        let actor = actor(ctx)?;
+        let ids = input
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| values::parse_id(&format!("ids.{i}"), id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rules =
+            duplicate_rules::publish_many(db(ctx)?, actor, &ids, input.unpublish_others).await?;
+        Ok(PublishDuplicateRulesPayload {
+            rules: rules.into_iter().map(Into::into).collect(),
+        })
     }
 
     /// Unpublishes a rule: it stops being applied.

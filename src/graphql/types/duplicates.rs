@@ -11,17 +11,20 @@ use crate::service::duplicate_rules::{NewCondition, NewRule, RuleWithConditions}
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::DuplicateRecordType")]
 pub enum DuplicateRecordType {
-    /// Accounts (fields: name, email, phone, website).
+    /// Accounts (fields: name, email, phone, website, and the address fields street1, city,
+    /// stateOrProvince, postalCode, countryOrRegion).
     Account,
-    /// Contacts (fields: firstName, lastName, email, businessPhone, mobilePhone).
+    /// Contacts (fields: firstName, lastName, email, businessPhone, mobilePhone, and the
+    /// address fields).
     Contact,
     /// Leads (fields: firstName, lastName, email, companyName, businessPhone, mobilePhone,
-    /// website).
+    /// website, and the address fields).
     Lead,
 }
 
-/// How a condition compares two values (after normalization: e-mails lower-cased, phones by
-/// digits, names whitespace-collapsed, websites by domain).
+/// How a condition compares two values, after normalization: text case-folded without
+/// diacritics, first names through a nickname table, company names without legal forms,
+/// phones in E.164, websites by registrable domain, street abbreviations spelled out.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::MatchOperator")]
 pub enum MatchOperator {
@@ -31,6 +34,10 @@ pub enum MatchOperator {
     SameFirstCharacters,
     /// The last `characterCount` characters are equal.
     SameLastCharacters,
+    /// The values are similar: the Jaro-Winkler similarity of the normalized values is at
+    /// least the condition's `similarity` (default 0.85). Names, company names, streets and
+    /// cities only; candidates are found through blocking keys, so it stays an index lookup.
+    Fuzzy,
 }
 
 /// One condition of a rule; all conditions of a rule must hold.
@@ -46,6 +53,8 @@ pub struct DuplicateRuleCondition {
     pub character_count: Option<i32>,
     /// Blank values never match (always true for a single-condition rule).
     pub ignore_blank_values: bool,
+    /// For FUZZY: the least similarity (0 to 1) that counts as a match.
+    pub similarity: Option<f64>,
 }
 
 /// A duplicate detection rule: any published rule that matches makes a match.
@@ -102,6 +111,7 @@ impl From<RuleWithConditions> for DuplicateRule {
                         operator: c.operator.into(),
                         character_count: c.character_count,
                         ignore_blank_values: c.ignore_blank,
+                        similarity: c.similarity,
                     },
                 )
                 .collect(),
@@ -124,6 +134,8 @@ pub struct DuplicateRuleConditionInput {
     /// Blank values never match (default true; always true for a single-condition rule).
     #[graphql(default = true)]
     pub ignore_blank_values: bool,
+    /// For FUZZY: the least similarity (0 to 1, default 0.85) that counts as a match.
+    pub similarity: Option<f64>,
 }
 
 /// A rule's definition.
@@ -166,6 +178,7 @@ impl DuplicateRuleInput {
                     operator: c.operator.into(),
                     character_count: c.character_count,
                     ignore_blank: c.ignore_blank_values,
+                    similarity: c.similarity,
                 })
                 .collect(),
         })

@@ -69,6 +69,11 @@ impl QualificationSettings {
     async fn base_currency_code(&self) -> &str {
         &self.0.base_currency_code
     }
+    /// The region of phone numbers written without a country code (ISO 3166 alpha-2, default
+    /// US): duplicate matching compares phones in E.164, reading such numbers in this region.
+    async fn phone_region(&self) -> &str {
+        &self.0.phone_region
+    }
     /// When the settings last changed.
     async fn modified_at(&self) -> DateTime<Utc> {
         self.0.modified_at
@@ -108,6 +113,9 @@ pub struct UpdateQualificationSettingsInput {
     pub opportunity_form_fields: Option<Vec<String>>,
     /// ISO 4217 base currency.
     pub base_currency_code: Option<String>,
+    /// ISO 3166 alpha-2 region of phone numbers written without a country code; changing it
+    /// recomputes the stored phone match keys.
+    pub phone_region: Option<String>,
 }
 
 impl UpdateQualificationSettingsInput {
@@ -128,6 +136,19 @@ impl UpdateQualificationSettingsInput {
                     values::currency_code("baseCurrencyCode", Some(code))?.ok_or_else(|| {
                         AppError::bad_input("baseCurrencyCode", "baseCurrencyCode cannot be blank")
                     })?,
+                ),
+                None => None,
+            },
+            phone_region: match self.phone_region {
+                Some(code) => Some(
+                    crate::domain::matching::PhoneRegion::parse(&code)
+                        .ok_or_else(|| {
+                            AppError::bad_input(
+                                "phoneRegion",
+                                format!("{code:?} is not an ISO 3166 alpha-2 region code"),
+                            )
+                        })?
+                        .code(),
                 ),
                 None => None,
             },
@@ -292,6 +313,9 @@ pub struct MatchedRule {
     pub rule_name: String,
     /// The fields whose values matched.
     pub fields: Vec<String>,
+    /// The lowest similarity (0 to 1, Jaro-Winkler of the normalized values) among the rule's
+    /// FUZZY conditions; null for a rule without one.
+    pub similarity: Option<f64>,
 }
 
 /// An existing account that matches the account about to be created.
@@ -337,6 +361,7 @@ pub fn matched_rules(rules: Vec<duplicates::MatchedRule>) -> Vec<MatchedRule> {
         .map(|r| MatchedRule {
             rule_name: r.rule_name,
             fields: r.fields,
+            similarity: r.similarity,
         })
         .collect()
 }

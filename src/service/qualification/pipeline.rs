@@ -400,8 +400,9 @@ pub async fn decide(
 
     // 5. Each lead in turn, as if alone: its duplicates include the records created by the
     //    leads before it in this run; then its writes.
-    let mut pending_accounts: Pending<account::Model> = Pending::default();
-    let mut pending_contacts: Pending<contact::Model> = Pending::default();
+    let normalizer = duplicates::normalizer_of(Some(&config.settings.phone_region));
+    let mut pending_accounts: Pending<account::Model> = Pending::new(normalizer);
+    let mut pending_contacts: Pending<contact::Model> = Pending::new(normalizer);
     for p in planned {
         let item = &items[p.position];
         let mut report = DuplicateReport::default();

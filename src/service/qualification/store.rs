@@ -145,5 +145,8 @@ pub async fn store(
             return Err(transition.lost_race());
         }
     }
+    // Qualified leads no longer count for rules that exclude inactive records.
+    let qualified: Vec<uuid::Uuid> = writes.iter().map(|w| w.qualified.lead.id).collect();
+    duplicates::set_active(conn, entity::DuplicateRecordType::Lead, &qualified, false).await?;
     Ok(())
 }
