@@ -205,6 +205,7 @@ pub async fn create(db: &Db, actor: &Actor, rule: NewRule) -> AppResult<RuleWith
     ensure_admin(actor, "duplicate detection rules")?;
     validate(&rule)?;
     let txn = db.begin_write().await?;
+    let fuzzy_before = super::duplicates::fuzzy_fields(&txn).await?;
     let now = super::now();
     let stored = duplicate_rule::ActiveModel {
         id: Set(super::new_id()),
@@ -231,6 +232,7 @@ pub async fn create(db: &Db, actor: &Actor, rule: NewRule) -> AppResult<RuleWith
     )
     .await?;
     let result = get(&txn, stored.id).await?;
+    super::duplicates::sync_blocks(&txn, &fuzzy_before).await?;
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
@@ -246,6 +248,7 @@ pub async fn update(
     ensure_admin(actor, "duplicate detection rules")?;
     validate(&rule)?;
     let txn = db.begin_write().await?;
+    let fuzzy_before = super::duplicates::fuzzy_fields(&txn).await?;
     let (before, _) = get(&txn, id).await?;
     if before.published && before.base_record_type != rule.base_record_type {
         ensure_room(&txn, rule.base_record_type).await?;
@@ -270,6 +273,7 @@ pub async fn update(
     )
     .await?;
     let result = get(&txn, id).await?;
+    super::duplicates::sync_blocks(&txn, &fuzzy_before).await?;
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
@@ -299,6 +303,7 @@ pub async fn set_published(
 ) -> AppResult<RuleWithConditions> {
     ensure_admin(actor, "duplicate detection rules")?;
     let txn = db.begin_write().await?;
+    let fuzzy_before = super::duplicates::fuzzy_fields(&txn).await?;
     let (rule, _) = get(&txn, id).await?;
     if published && !rule.published {
         ensure_room(&txn, rule.base_record_type).await?;
@@ -317,6 +322,7 @@ pub async fn set_published(
     )
     .await?;
     let result = get(&txn, id).await?;
+    super::duplicates::sync_blocks(&txn, &fuzzy_before).await?;
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
@@ -337,6 +343,7 @@ pub async fn publish_many(
         return Err(AppError::bad_input("ids", "give at least one rule id"));
     }
     let txn = db.begin_write().await?;
+    let fuzzy_before = super::duplicates::fuzzy_fields(&txn).await?;
     let mut chosen = Vec::with_capacity(ids.len());
     for id in ids {
         let (rule, _) = get(&txn, *id).await?;
@@ -394,6 +401,7 @@ pub async fn publish_many(
     for rule in &chosen {
         result.push(get(&txn, rule.id).await?);
     }
+    super::duplicates::sync_blocks(&txn, &fuzzy_before).await?;
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(result)
@@ -403,6 +411,7 @@ pub async fn publish_many(
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
     ensure_admin(actor, "duplicate detection rules")?;
     let txn = db.begin_write().await?;
+    let fuzzy_before = super::duplicates::fuzzy_fields(&txn).await?;
     get(&txn, id).await?;
     duplicate_rule::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -414,6 +423,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Uuid> {
         json!({}),
     )
     .await?;
+    super::duplicates::sync_blocks(&txn, &fuzzy_before).await?;
     super::qualification::load::bump(&txn, super::qualification::load::RULES_VERSION).await?;
     txn.commit().await?;
     Ok(id)

@@ -134,10 +134,12 @@ impl AsRecord for lead::Model {
     }
 }
 
-/// The match-key rows of a record, and the blocking-key rows of its fields FUZZY may compare.
+/// The match-key rows of a record, and the blocking-key rows of its fields a published FUZZY
+/// condition compares.
 fn key_rows(
     record: Record<'_>,
     normalizer: &Normalizer,
+    fuzzy: &FuzzyFields,
     keys: &mut Vec<match_key::ActiveModel>,
     blocks: &mut Vec<match_block::ActiveModel>,
 ) {
@@ -146,7 +148,7 @@ fn key_rows(
         let Some(key) = match_key(field.kind, record.value(field.name), normalizer) else {
             continue;
         };
-        if field.kind.fuzzy() {
+        if field.kind.fuzzy() && fuzzy.contains(record.record_type(), field.name) {
             for block in key.blocks() {
                 blocks.push(match_block::ActiveModel {
                     record_type: Set(record.record_type()),
@@ -187,25 +189,82 @@ pub fn normalizer_of(region: Option<&str>) -> Normalizer {
     }
 }
 
+/// The fields whose blocking keys are kept: those a published FUZZY condition compares, on the
+/// matching side (the stored records it reads). Blocking keys are several rows per value, so
+/// they are written only where a published rule reads them; publishing such a rule (or
+/// changing one) rebuilds them ([`sync_blocks`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FuzzyFields(Vec<(DuplicateRecordType, String)>);
+
+impl FuzzyFields {
+    fn contains(&self, record_type: DuplicateRecordType, field: &str) -> bool {
+        self.0.iter().any(|(t, f)| *t == record_type && f == field)
+    }
+}
+
+/// The fields published FUZZY conditions compare (see [`FuzzyFields`]).
+pub async fn fuzzy_fields(conn: &impl ConnectionTrait) -> AppResult<FuzzyFields> {
+    let conditions = duplicate_rule_condition::Entity::find()
+        .filter(duplicate_rule_condition::Column::Operator.eq(MatchOperator::Fuzzy))
+        .all(conn)
+        .await?;
+    if conditions.is_empty() {
+        return Ok(FuzzyFields::default());
+    }
+    let published: HashMap<Uuid, DuplicateRecordType> = duplicate_rule::Entity::find()
+        .filter(duplicate_rule::Column::Published.eq(true))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.matching_record_type))
+        .collect();
+    let mut fields: Vec<(DuplicateRecordType, String)> = Vec::new();
+    for condition in conditions {
+        if let Some(record_type) = published.get(&condition.rule_id)
+            && !fields
+                .iter()
+                .any(|(t, f)| t == record_type && *f == condition.matching_field)
+        {
+            fields.push((*record_type, condition.matching_field));
+        }
+    }
+    fields.sort_by(|a, b| (format!("{:?}", a.0), &a.1).cmp(&(format!("{:?}", b.0), &b.1)));
+    Ok(FuzzyFields(fields))
+}
+
+/// After a change to duplicate rules (inside its transaction): when the fields published FUZZY
+/// conditions compare are no longer `before`, every stored key is rewritten, so the blocking keys
+/// are exactly those the published rules read (records stored before a FUZZY rule was published
+/// are found by it at once).
+pub async fn sync_blocks(conn: &impl ConnectionTrait, before: &FuzzyFields) -> AppResult<()> {
+    if fuzzy_fields(conn).await? != *before {
+        let normalizer = normalizer(conn).await?;
+        recompute_all(conn, &normalizer).await?;
+    }
+    Ok(())
+}
+
 /// Writes the match keys of new records (inside the caller's transaction).
 pub async fn insert_keys(conn: &impl ConnectionTrait, records: &[Record<'_>]) -> AppResult<()> {
     if records.is_empty() {
         return Ok(());
     }
     let normalizer = normalizer(conn).await?;
-    insert_keys_with(conn, &normalizer, records).await
+    let fuzzy = fuzzy_fields(conn).await?;
+    insert_keys_with(conn, &normalizer, &fuzzy, records).await
 }
 
-/// Writes the match keys of new records under `normalizer`.
+/// Writes the match keys of new records under `normalizer`, with blocking keys for `fuzzy`.
 pub async fn insert_keys_with(
     conn: &impl ConnectionTrait,
     normalizer: &Normalizer,
+    fuzzy: &FuzzyFields,
     records: &[Record<'_>],
 ) -> AppResult<()> {
     let mut keys = Vec::new();
     let mut blocks = Vec::new();
     for record in records {
-        key_rows(*record, normalizer, &mut keys, &mut blocks);
+        key_rows(*record, normalizer, fuzzy, &mut keys, &mut blocks);
     }
     // 7 and 5 columns a row: stay far below every database's bind-variable limit.
     for chunk in keys.chunks(1000) {
@@ -279,6 +338,7 @@ pub const MATCH_KEYS_VERSION: &str = "match_keys";
 /// Rewrites every stored match key and blocking key under `normalizer` (inside the caller's
 /// transaction): after the normalization rules changed, or the organization's phone region.
 pub async fn recompute_all(conn: &impl ConnectionTrait, normalizer: &Normalizer) -> AppResult<()> {
+    let fuzzy = fuzzy_fields(conn).await?;
     match_key::Entity::delete_many().exec(conn).await?;
     match_block::Entity::delete_many().exec(conn).await?;
     const PAGE: u64 = 1_000;
@@ -296,7 +356,7 @@ pub async fn recompute_all(conn: &impl ConnectionTrait, normalizer: &Normalizer)
                 let Some(last) = page.last() else { break };
                 after = Some(last.id);
                 let records: Vec<Record<'_>> = page.iter().map(Record::$variant).collect();
-                insert_keys_with(conn, normalizer, &records).await?;
+                insert_keys_with(conn, normalizer, &fuzzy, &records).await?;
             }
         }};
     }

@@ -482,3 +482,44 @@ async fn match_keys_written_by_an_older_normalization_are_recomputed_once() {
     .await;
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[tokio::test]
+async fn records_stored_before_a_fuzzy_rule_is_published_are_found_by_it_and_blocks_go_with_it() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_app().await;
+    unpublish_all(&app).await;
+    let blocks = || async {
+        entity::match_block::Entity::find()
+            .count(&app.db.read)
+            .await
+            .unwrap()
+    };
+    // No published FUZZY rule: no blocking keys are written.
+    app.create_contact(json!({ "firstName": "Jonathan", "lastName": "Smithson" }))
+        .await;
+    assert_eq!(blocks().await, 0);
+    let body = try_rule(
+        &app,
+        json!({ "name": "Similar last names", "baseRecordType": "CONTACT", "matchingRecordType": "CONTACT",
+                "conditions": [{ "baseField": "lastName", "matchingField": "lastName", "operator": "FUZZY" }] }),
+    )
+    .await;
+    let id = body["data"]["createDuplicateRule"]["rule"]["id"].clone();
+    let publish =
+        "mutation($i: DuplicateRuleIdInput!) { publishDuplicateRule(input: $i) { rule { id } } }";
+    app.ok(publish, json!({ "i": { "id": id } })).await;
+    assert!(
+        blocks().await > 0,
+        "publishing wrote the blocking keys of stored contacts"
+    );
+    let found = contact_matches(&app, json!({ "lastName": "Smithsen" })).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let unpublish =
+        "mutation($i: DuplicateRuleIdInput!) { unpublishDuplicateRule(input: $i) { rule { id } } }";
+    app.ok(unpublish, json!({ "i": { "id": id } })).await;
+    assert_eq!(
+        blocks().await,
+        0,
+        "no published FUZZY rule reads them any more"
+    );
+}
