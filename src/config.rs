@@ -183,6 +183,17 @@ pub struct Settings {
     )]
     pub body_timeout_seconds: f64,
 
+    /// A WebSocket from which nothing has come for this long, in seconds, not even the pong
+    /// every browser and WebSocket library sends back for the server's pings (sent every third
+    /// of it), is closed: its peer is gone.
+    #[arg(
+        long,
+        env = "LEADQ_WEBSOCKET_TIMEOUT_SECONDS",
+        default_value_t = 45.0,
+        global = true
+    )]
+    pub websocket_timeout_seconds: f64,
+
     /// Largest response body, in bytes; a larger answer is replaced by `RESPONSE_TOO_LARGE`.
     #[arg(long, env = "LEADQ_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES, global = true)]
     pub max_response_bytes: usize,
@@ -295,6 +306,7 @@ impl Settings {
             subscription_buffer: 1_024,
             request_timeout_seconds: DEFAULT_REQUEST_TIMEOUT_SECONDS,
             body_timeout_seconds: 10.0,
+            websocket_timeout_seconds: 45.0,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_query_cost: crate::graphql::limits::DEFAULT_MAX_COST,
             rate_limit_per_second: None,
@@ -335,6 +347,11 @@ impl Settings {
     /// The body read timeout as a duration.
     pub fn body_timeout(&self) -> std::time::Duration {
         seconds(self.body_timeout_seconds)
+    }
+
+    /// The WebSocket liveness timeout as a duration.
+    pub fn websocket_timeout(&self) -> std::time::Duration {
+        seconds(self.websocket_timeout_seconds)
     }
 
     /// Whether GraphiQL is served.

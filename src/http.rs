@@ -147,6 +147,8 @@ pub struct HttpState {
     pub inflight: Option<InFlight>,
     /// Whether introspection queries are answered.
     pub introspection: bool,
+    /// A WebSocket silent this long (no frame, no pong) is closed ([`crate::ws`]).
+    pub websocket_timeout: std::time::Duration,
     /// Only registered persisted operations run (`LEADQ_PERSISTED_ONLY`).
     pub persisted_only: bool,
     /// Persisted operations looked up lately.

@@ -198,6 +198,7 @@ impl Application {
             rate,
             inflight: settings.inflight_limit().map(InFlight::new),
             introspection: settings.introspection_enabled(),
+            websocket_timeout: settings.websocket_timeout(),
             persisted_only: settings.persisted_only,
             persisted: service::persisted::Cache::default(),
             graphiql: graphiql.then(|| http::graphiql_page(None)),

@@ -112,17 +112,23 @@ impl SubscriptionRoot {
         let id = values::parse_id("id", &id)?;
         let admission = qualifier.events().admit(&actor)?;
         let first = qualifier.job(&actor, id).await?;
-        let state = (qualifier, actor, id, Some(first), false, admission);
+        // Sent on a fixed beat (not "a pause after each read"), so a slow read does not
+        // stretch the gap between two events.
+        let beat = tokio::time::Instant::now() + PROGRESS_EVERY;
+        let state = (qualifier, actor, id, Some(first), false, admission, beat);
         Ok(stream::unfold(
             state,
-            |(qualifier, actor, id, next, ended, admission)| async move {
+            |(qualifier, actor, id, next, ended, admission, beat)| async move {
                 if ended {
                     return None;
                 }
+                let mut beat = beat;
                 let job = match next {
                     Some(job) => job,
                     None => {
-                        tokio::time::sleep(PROGRESS_EVERY).await;
+                        tokio::time::sleep_until(beat).await;
+                        let now = tokio::time::Instant::now();
+                        beat = (beat + PROGRESS_EVERY).max(now + PROGRESS_EVERY / 2);
                         match qualifier.job(&actor, id).await {
                             Ok(job) => job,
                             Err(error) => {
@@ -130,7 +136,7 @@ impl SubscriptionRoot {
                                 let item = Err(error.into());
                                 return Some((
                                     item,
-                                    (qualifier, actor, id, None, ended, admission),
+                                    (qualifier, actor, id, None, ended, admission, beat),
                                 ));
                             }
                         }
@@ -144,7 +150,7 @@ impl SubscriptionRoot {
                 );
                 Some((
                     Ok(QualificationJob(job)),
-                    (qualifier, actor, id, None, ended, admission),
+                    (qualifier, actor, id, None, ended, admission, beat),
                 ))
             },
         ))

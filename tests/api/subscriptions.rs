@@ -1,6 +1,6 @@
 //! Subscriptions over WebSocket (`graphql-transport-ws`), with a real WebSocket client: a job's
 //! progress through to SUCCEEDED, lead events from another server process, the token in
-//! `connection_init`, limits, and a subscriber too slow to keep up.
+//! `connection_init`, limits, a subscriber too slow to keep up, and liveness (the server's pings).
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,15 @@ impl WsClient {
     /// Opens a socket to `http_address` (its `/graphql`) and sends `connection_init` with
     /// `payload`.
     async fn open(http_address: &str, payload: Value) -> WsClient {
+        let mut client = Self::open_without_init(http_address).await;
+        client
+            .send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        client
+    }
+
+    /// Opens a socket to `http_address` (its `/graphql`) and sends nothing.
+    async fn open_without_init(http_address: &str) -> WsClient {
         let url = format!("{}/graphql", http_address.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert(
@@ -43,11 +52,7 @@ impl WsClient {
             response.headers()["sec-websocket-protocol"],
             "graphql-transport-ws"
         );
-        let mut client = WsClient { socket };
-        client
-            .send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
-        client
+        WsClient { socket }
     }
 
     /// Opens a socket authenticated with `token` and waits for the acknowledgement.
@@ -362,4 +367,63 @@ async fn a_subscriber_too_slow_to_keep_up_is_dropped_with_a_clear_close() {
             other => panic!("expected the subscriber to be dropped: {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn a_quiet_subscriber_that_answers_pings_stays_connected_past_the_websocket_timeout() {
+    // The client sends nothing after subscribing (GraphiQL and graphql-ws by default do not):
+    // it only answers the server's pings, as every WebSocket library does when it reads.
+    let app = spawn_app_with(|s| s.websocket_timeout_seconds = 1.0).await;
+    let mut client = WsClient::connect(&app.address, &app.admin_token).await;
+    client.subscribe("s", EVENTS, json!({})).await;
+    let quiet = tokio::time::timeout(Duration::from_secs(3), client.next()).await;
+    assert!(
+        quiet.is_err(),
+        "three timeouts of silence: the socket must stay open, got {quiet:?}"
+    );
+    let lead = app
+        .create_lead(json!({ "companyName": "Still Listening" }))
+        .await;
+    let event = client.next_of("s").await;
+    assert_eq!(event["data"]["leadEvents"]["leadId"], lead["id"]);
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_closed_after_the_websocket_timeout() {
+    let app = spawn_app_with(|s| {
+        s.websocket_timeout_seconds = 1.0;
+        s.max_subscriptions_per_user = 1;
+    })
+    .await;
+    let mut gone = WsClient::connect(&app.address, &app.admin_token).await;
+    gone.subscribe("s", EVENTS, json!({})).await;
+    // Not reading: the server's pings stay unanswered, as from a peer that vanished.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // Its subscription was given back: the same user's one allowed subscription works again.
+    let mut client = WsClient::connect(&app.address, &app.admin_token).await;
+    client.subscribe("t", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lead = app
+        .create_lead(json!({ "companyName": "After The Silence" }))
+        .await;
+    let event = client.next_of("t").await;
+    assert_eq!(event["data"]["leadEvents"]["leadId"], lead["id"], "{event}");
+    // And the silent socket is over (with a 1001 close if its frame arrives before the reset).
+    match gone.next().await {
+        Next::Closed(None) => {}
+        Next::Closed(Some((code, reason))) => assert_eq!(code, 1001, "{reason}"),
+        other => panic!("expected the silent peer to be closed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_socket_without_connection_init_is_closed_with_4408() {
+    let app = spawn_app_with(|s| s.websocket_timeout_seconds = 1.0).await;
+    let mut client = WsClient::open_without_init(&app.address).await;
+    let started = Instant::now();
+    match client.next().await {
+        Next::Closed(Some((code, _))) => assert_eq!(code, 4408),
+        other => panic!("expected a 4408 close, got {other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(900));
 }
