@@ -111,13 +111,22 @@ async fn phones_in_any_format_match_in_e164() {
 }
 
 #[tokio::test]
-async fn names_match_across_case_accents_and_nicknames() {
+async fn names_match_across_case_and_accents_and_fuzzy_rules_across_nicknames() {
     let app = spawn_app().await;
     app.create_contact(json!({ "firstName": "Robert", "lastName": "Müller" }))
         .await;
-    let found = contact_matches(&app, json!({ "firstName": "BOB", "lastName": "muller" })).await;
+    let found = contact_matches(&app, json!({ "firstName": "ROBERT", "lastName": "muller" })).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].1, ["Contacts with the same first and last name"]);
+    // The default (exact) rule does not take a nickname for the name: "Liam" and "William"
+    // are two people to it, as they were before normalization.
+    app.create_contact(json!({ "firstName": "William", "lastName": "Brandt" }))
+        .await;
+    assert!(
+        contact_matches(&app, json!({ "firstName": "Liam", "lastName": "Brandt" }))
+            .await
+            .is_empty()
+    );
     assert!(
         contact_matches(
             &app,
@@ -126,6 +135,19 @@ async fn names_match_across_case_accents_and_nicknames() {
         .await
         .is_empty()
     );
+    // A FUZZY rule on first names does: Bob is Robert, with similarity 1.0.
+    publish_rule(
+        &app,
+        json!({ "name": "Similar names", "baseRecordType": "CONTACT", "matchingRecordType": "CONTACT",
+                "conditions": [
+                    { "baseField": "firstName", "matchingField": "firstName", "operator": "FUZZY" },
+                    { "baseField": "lastName", "matchingField": "lastName" }] }),
+    )
+    .await;
+    let found = contact_matches(&app, json!({ "firstName": "BOB", "lastName": "muller" })).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, ["Similar names"]);
+    assert_eq!(found[0].2, [json!(1.0)]);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ pub use rules::{Condition, compare, keys_match, lookup_keys, lookup_prefix};
 
 /// The version of the normalization rules: stored match keys written under an older version
 /// are recomputed at startup (`service::duplicates::refresh_match_keys`).
-pub const NORMALIZATION_VERSION: i64 = 2;
+pub const NORMALIZATION_VERSION: i64 = 3;
 
 /// A rule that matched, and on which fields.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,7 +55,7 @@ impl DuplicateReport {
 pub enum KeyKind {
     /// Folded text (last names, cities, states).
     Text,
-    /// A first name: folded, through the nickname table.
+    /// A first name: folded; FUZZY also compares its name in the nickname table.
     FirstName,
     /// A company name: folded, without legal forms.
     Company,
@@ -160,12 +160,23 @@ pub struct MatchKey {
     pub exact: String,
     pub folded: String,
     pub reversed: String,
+    /// For a first name, the name the nickname table gives when it differs from `folded`
+    /// ("bob" → "robert"): FUZZY compares it too, EXACT does not.
+    pub alias: Option<String>,
 }
 
 impl MatchKey {
-    /// The FUZZY blocking keys of the value (see [`fuzzy`]).
+    /// The FUZZY blocking keys of the value (see [`fuzzy`]), and of its alias.
     pub fn blocks(&self) -> Vec<String> {
-        fuzzy::blocking_keys(&self.folded)
+        let mut keys = fuzzy::blocking_keys(&self.folded);
+        if let Some(alias) = &self.alias {
+            for key in fuzzy::blocking_keys(alias) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
     }
 }
 
@@ -176,8 +187,7 @@ pub fn match_key(kind: KeyKind, value: Option<&str>, normalizer: &Normalizer) ->
         return None;
     }
     let folded = match kind {
-        KeyKind::Text => normalize::fold(value),
-        KeyKind::FirstName => normalize::first_name(value),
+        KeyKind::Text | KeyKind::FirstName => normalize::fold(value),
         KeyKind::Company => normalize::company(value),
         KeyKind::Email => normalize::email(value),
         KeyKind::Phone => normalize::phone(value, normalizer.phone_region),
@@ -198,10 +208,15 @@ pub fn match_key(kind: KeyKind, value: Option<&str>, normalizer: &Normalizer) ->
         _ => folded.clone(),
     };
     let reversed = folded.chars().rev().collect();
+    let alias = match kind {
+        KeyKind::FirstName => Some(normalize::first_name(&folded)).filter(|a| *a != folded),
+        _ => None,
+    };
     Some(MatchKey {
         exact,
         folded,
         reversed,
+        alias,
     })
 }
 
@@ -261,11 +276,21 @@ mod tests {
     }
 
     #[test]
-    fn names_fold_diacritics_and_nicknames() {
+    fn names_fold_diacritics_and_first_names_keep_their_nickname_as_an_alias() {
         assert_eq!(key(KeyKind::Text, "Müller"), key(KeyKind::Text, "MULLER"));
         assert_eq!(
-            key(KeyKind::FirstName, "Bob"),
-            key(KeyKind::FirstName, "Robert")
+            key(KeyKind::FirstName, "ZOË"),
+            key(KeyKind::FirstName, "zoe")
+        );
+        let n = Normalizer::default();
+        let bob = match_key(KeyKind::FirstName, Some("Bob"), &n).unwrap();
+        assert_eq!(bob.folded, "bob");
+        assert_eq!(bob.alias.as_deref(), Some("robert"));
+        let robert = match_key(KeyKind::FirstName, Some("Robert"), &n).unwrap();
+        assert_eq!(robert.alias, None, "the name itself: no alias");
+        assert_eq!(
+            match_key(KeyKind::Text, Some("Bob"), &n).unwrap().alias,
+            None
         );
     }
 

@@ -4,8 +4,11 @@
 //!   (`ß` → `ss`), diacritics removed (combining marks dropped after decomposition, plus the
 //!   letters that do not decompose: `ø ł đ æ œ þ ı`), punctuation dropped, whitespace collapsed.
 //!   "Müller" = "MULLER", "Ｃｏｎｔｏｓｏ" = "contoso".
-//! - **First names** ([`first_name`]): folded, then each token through the bundled nickname table
-//!   (`nicknames.txt`): "Bob" = "Robert", "Liz" = "Elizabeth".
+//! - **First names**: folded like text for EXACT and the first/last-N operators ("Zoë" =
+//!   "ZOE", but "Liam" ≠ "William": two people with those names are two people, and the
+//!   default rules must not match them). FUZZY also compares the names the bundled nickname
+//!   table gives ([`first_name`], `nicknames.txt`: "Bob" = "Robert", "Liz" = "Elizabeth"), so
+//!   a FUZZY rule on first names finds "Bob Smith" for "Robert Smith" with similarity 1.0.
 //! - **Company names** ([`company`]): folded, `&` = `and`, legal-form suffixes removed from the end
 //!   ("Contoso, Ltd." = "Contoso Limited" = "Contoso"), and a leading "the".
 //! - **Phones** ([`phone`]): parsed by the `phonenumber` crate (Google's libphonenumber metadata)
@@ -113,7 +116,8 @@ pub fn exact_text(value: &str) -> String {
     collapse(&value.nfkc().collect::<String>())
 }
 
-/// A first name: folded, each token through the nickname table.
+/// The name a first name stands for: folded, each token through the nickname table (what FUZZY
+/// compares besides the name as written).
 pub fn first_name(value: &str) -> String {
     fold(value)
         .split(' ')

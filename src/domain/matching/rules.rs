@@ -44,7 +44,14 @@ pub fn compare(
                 && a.chars().rev().take(n).eq(b.chars().rev().take(n))
         }
         MatchOperator::Fuzzy => {
-            let found = fuzzy::similarity(a, b);
+            let mut found = fuzzy::similarity(a, b);
+            // First names also compare by the names the nickname table gives ("Bob" and
+            // "Robert" are one name to FUZZY).
+            if !case_sensitive && (base.alias.is_some() || other.alias.is_some()) {
+                let alias_a = base.alias.as_deref().unwrap_or(&base.folded);
+                let alias_b = other.alias.as_deref().unwrap_or(&other.folded);
+                found = found.max(fuzzy::similarity(alias_a, alias_b));
+            }
             return (found >= condition.similarity).then_some(found);
         }
     };
@@ -149,5 +156,43 @@ mod tests {
             Some(1.0)
         );
         assert_eq!(lookup_keys(&fuzzy, &key("ab")), key("ab").blocks());
+    }
+
+    #[test]
+    fn first_names_are_exact_as_spelled_and_fuzzy_through_nicknames() {
+        let f =
+            crate::domain::matching::match_field(entity::DuplicateRecordType::Contact, "firstName")
+                .unwrap();
+        let first =
+            |v: &str| match_key(KeyKind::FirstName, Some(v), &Normalizer::default()).unwrap();
+        let exact = Condition {
+            base_field: f,
+            matching_field: f,
+            ..cond(MatchOperator::Exact, None)
+        };
+        let fuzzy = Condition {
+            operator: MatchOperator::Fuzzy,
+            ..exact.clone()
+        };
+        // EXACT: case and accents, never nicknames (Liam and William are two people).
+        assert!(keys_match(&exact, false, &first("ZOË"), &first("zoe")));
+        assert!(!keys_match(&exact, false, &first("Bob"), &first("Robert")));
+        assert!(!keys_match(
+            &exact,
+            false,
+            &first("Liam"),
+            &first("William")
+        ));
+        // FUZZY: the nickname table's name counts as the same name.
+        assert_eq!(
+            compare(&fuzzy, false, &first("Bob"), &first("Robert")),
+            Some(1.0)
+        );
+        assert!(compare(&fuzzy, false, &first("Bob"), &first("Mary")).is_none());
+        // ... and their blocking keys meet, so the index finds the candidate.
+        let (bob, robert) = (first("Bob").blocks(), first("Robert").blocks());
+        assert!(bob.iter().any(|k| robert.contains(k)));
+        // Case-sensitive rules compare names as written.
+        assert!(compare(&fuzzy, true, &first("Bob"), &first("Robert")).is_none());
     }
 }
