@@ -137,6 +137,11 @@ pub struct Settings {
     )]
     pub job_lease_seconds: u64,
 
+    /// Leads per job chunk (one pipeline run, one transaction), set when a job starts
+    /// (default: 250).
+    #[arg(long, env = "LEADQ_JOB_CHUNK_LEADS", global = true)]
+    pub job_chunk_leads: Option<usize>,
+
     /// Job chunks this process runs at once (default: 1 on SQLite, 2 on PostgreSQL).
     #[arg(long, env = "LEADQ_JOB_WORKERS", global = true)]
     pub job_workers: Option<usize>,
@@ -301,6 +306,7 @@ impl Settings {
             max_job_leads: 1_000_000,
             job_lease_seconds: 60,
             job_workers: None,
+            job_chunk_leads: None,
             max_subscriptions_per_user: 10,
             max_subscriptions: 1_000,
             subscription_buffer: 1_024,

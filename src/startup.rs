@@ -94,6 +94,9 @@ pub fn qualifier(db: &Db, settings: &Settings, events: Events) -> Qualifier {
     if let Some(workers) = settings.job_workers {
         jobs.workers = workers;
     }
+    if let Some(leads) = settings.job_chunk_leads {
+        jobs.chunk_leads = leads.clamp(1, 10_000);
+    }
     Qualifier::start(
         db.clone(),
         qualification::Options {

@@ -17,7 +17,9 @@
 //!
 //! - `--database-url URL`: PostgreSQL (default: SQLite files in a temporary directory);
 //! - `--leads N` (10,000): leads of bulk, baseline and limit;
-//! - `--scenarios bulk,baseline,limit,concurrent,dedup` (all);
+//! - `--scenarios bulk,baseline,limit,concurrent,dedup` (the default), plus `job` and `rules`
+//!   on demand (`rules`: bulk with the default duplicate rules, then with the recommended set
+//!   published, in one run; goal >= 0.9, issue #15);
 //! - `--clients 32,64`, `--seconds S` (10): client levels and measured time of concurrent;
 //! - `--processes 1,2` (1): server processes of concurrent; the scenario runs once per count,
 //!   each on its own fresh database, and a count above one is compared with one process when
@@ -126,6 +128,9 @@ async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
             "dedup",
             Value::Array(scenarios::dedup::run(&dbs, &options).await?),
         );
+    }
+    if options.runs(Scenario::Rules) {
+        results.insert("rules", scenarios::bulk::run_rules(&dbs, &options).await?);
     }
     if options.runs(Scenario::Job) {
         results.insert(

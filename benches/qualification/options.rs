@@ -1,9 +1,9 @@
 //! The command line: flags, their defaults and the usage text.
 
 pub const USAGE: &str = "usage: cargo bench --bench qualification -- [--database-url postgres://...] \
-[--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup] [--clients 32,64] [--seconds S] \
+[--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup,job,rules] [--clients 32,64] [--seconds S] \
 [--processes 1,2] [--dedup-sizes 1000,100000,1000000] [--dedup-samples K] \
-[--baseline-chunk L] [--limit-technique copy|unnest] [--job-leads N] [--job-kill true|false]";
+[--baseline-chunk L] [--limit-technique copy|unnest] [--job-leads N] [--job-kill true|false|only]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -13,6 +13,8 @@ pub enum Scenario {
     Concurrent,
     Dedup,
     Job,
+    /// Bulk with the default rules, then with the recommended set (issue #15).
+    Rules,
 }
 
 /// How the limit scenario writes on PostgreSQL (SQLite has one technique).
@@ -51,6 +53,8 @@ pub struct Options {
     pub job_leads: usize,
     /// Whether the job scenario adds a run whose server is killed at 50 %.
     pub job_kill: bool,
+    /// Whether the job scenario runs only that killed run (`--job-kill only`).
+    pub job_kill_only: bool,
 }
 
 impl Options {
@@ -96,6 +100,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
         limit_technique: LimitTechnique::Copy,
         job_leads: 1_000_000,
         job_kill: true,
+        job_kill_only: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -152,6 +157,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                         "concurrent" => Ok(Scenario::Concurrent),
                         "dedup" => Ok(Scenario::Dedup),
                         "job" => Ok(Scenario::Job),
+                        "rules" => Ok(Scenario::Rules),
                         other => Err(format!("--scenarios: unknown scenario {other:?}")),
                     })
                     .collect::<Result<_, _>>()?;
@@ -185,11 +191,14 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
             }
             "--job-leads" => options.job_leads = parse_count(&flag, &value)?,
             "--job-kill" => {
-                options.job_kill = match value.trim() {
-                    "true" | "yes" | "1" => true,
-                    "false" | "no" | "0" => false,
+                (options.job_kill, options.job_kill_only) = match value.trim() {
+                    "true" | "yes" | "1" => (true, false),
+                    "false" | "no" | "0" => (false, false),
+                    "only" => (true, true),
                     other => {
-                        return Err(format!("--job-kill: {other:?} is neither true nor false"));
+                        return Err(format!(
+                            "--job-kill: {other:?} is none of true, false and only"
+                        ));
                     }
                 }
             }

@@ -254,7 +254,10 @@ fn job(
         let killed = run["killed"] == true;
         let processes = run["processes"].as_u64().unwrap_or(1);
         let scenario = if killed {
-            format!("job {} (killed at 50 %)", run["leads"])
+            format!(
+                "job {} ({processes} process(es), killed at 50 %)",
+                run["leads"]
+            )
         } else {
             format!("job {} ({processes} process(es))", run["leads"])
         };
@@ -351,6 +354,46 @@ fn job(
     }
     for (scenario, run) in killed_runs {
         let total = num(run, "total_s").unwrap_or(0.0);
+        let lps = num(run, "leads_per_s");
+        lines.push(line(
+            &scenario,
+            "leads/s (the whole run, kill and restart included)",
+            match (lps, bulk_lps) {
+                (Some(j), Some(b)) if b > 0.0 => format!("{j:.0} ({:.2} x bulk)", j / b),
+                _ => format!("{:.0}", lps.unwrap_or(0.0)),
+            },
+        ));
+        lines.push(line(
+            &scenario,
+            "start call / first progress (s)",
+            format!(
+                "{:.3} / {:.3}",
+                num(run, "start_call_s").unwrap_or(0.0),
+                num(run, "first_progress_s").unwrap_or(0.0)
+            ),
+        ));
+        let gap = num(run, "longest_gap_s");
+        goal(
+            lines,
+            goals,
+            (
+                &scenario,
+                "longest gap between progress events, outside the outage (s)",
+                "job_killed_longest_gap",
+            ),
+            gap,
+            ("<= 1", gap.map(|g| g <= GOAL_JOB_PROGRESS_GAP_S)),
+            format!("{:.2}", gap.unwrap_or(0.0)),
+        );
+        lines.push(line(
+            &scenario,
+            "server RSS at 10 % / 100 %, all processes (MB)",
+            format!(
+                "{:.1} / {:.1}",
+                num(run, "rss_at_10_mb").unwrap_or(0.0),
+                num(run, "rss_at_100_mb").unwrap_or(0.0)
+            ),
+        ));
         lines.push(line(
             &scenario,
             "total / progress resumed after the kill (s)",
@@ -588,6 +631,32 @@ pub fn report(
     }
     if let Some(Value::Array(runs)) = results.get("job") {
         job(runs, bulk, &mut lines, &mut goals);
+    }
+    if let Some(r) = results.get("rules") {
+        let default = num(&r["default"], "leads_per_s");
+        let recommended = num(&r["recommended"], "leads_per_s");
+        lines.push(line(
+            "rules",
+            "bulk leads/s, default rules",
+            format!("{:.0}", default.unwrap_or(0.0)),
+        ));
+        lines.push(line(
+            "rules",
+            "bulk leads/s, recommended rules",
+            format!("{:.0}", recommended.unwrap_or(0.0)),
+        ));
+        let ratio = match (default, recommended) {
+            (Some(d), Some(r)) if d > 0.0 => Some(r / d),
+            _ => None,
+        };
+        goal(
+            &mut lines,
+            &mut goals,
+            ("rules", "recommended / default", "rules_recommended_ratio"),
+            ratio,
+            (">= 0.9 (#15)", ratio.map(|r| r >= 0.9)),
+            format!("{:.3}", ratio.unwrap_or(0.0)),
+        );
     }
     let mut out = serde_json::Map::new();
     out.insert("database".to_owned(), json!(kind.name()));

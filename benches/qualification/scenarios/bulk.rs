@@ -1,4 +1,8 @@
 //! Scenario **bulk**: open leads qualified through `qualifyLeads` over HTTP.
+//!
+//! Scenario **rules** (issue #15) runs it twice on fresh databases, once with the default
+//! duplicate rules and once with the recommended set published in their place
+//! (`publishDuplicateRules(ids, unpublishOthers: true)`), so the two figures share one run.
 
 use std::time::{Duration, Instant};
 
@@ -15,8 +19,68 @@ use crate::server::{Server, prepare, token};
 
 pub const QUALIFY_LEADS: &str = "mutation($i: QualifyLeadsInput!) { qualifyLeads(input: $i) { qualifiedCount duplicatesFoundCount failedCount } }";
 
+/// Which duplicate rules are published while the leads are qualified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSet {
+    /// The rules a new database starts with.
+    Default,
+    /// The recommended set (issue #15) in place of the defaults.
+    Recommended,
+}
+
 pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
-    progress!("bulk: {} leads through qualifyLeads", options.leads);
+    run_with(dbs, options, RuleSet::Default).await
+}
+
+/// Scenario **rules**: bulk with the default rules, then with the recommended set.
+pub async fn run_rules(dbs: &Databases, options: &Options) -> Result<Value> {
+    let default = run_with(dbs, options, RuleSet::Default).await?;
+    let recommended = run_with(dbs, options, RuleSet::Recommended).await?;
+    Ok(json!({ "default": default, "recommended": recommended }))
+}
+
+/// Publishes the recommended duplicate rules and unpublishes every other one.
+async fn publish_recommended(server: &Server, client: &reqwest::Client, token: &str) -> Result<()> {
+    let body = server
+        .graphql(client, token, "{ duplicateRules { id name } }", json!({}))
+        .await?;
+    let ids: Vec<&str> = body["data"]["duplicateRules"]
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("duplicateRules: {body}"))?
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Recommended:"))
+        })
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    anyhow::ensure!(!ids.is_empty(), "no recommended rules: {body}");
+    let body = server
+        .graphql(
+            client,
+            token,
+            "mutation($i: PublishDuplicateRulesInput!) { publishDuplicateRules(input: $i) { rules { name published } } }",
+            json!({ "i": { "ids": ids, "unpublishOthers": true } }),
+        )
+        .await?;
+    anyhow::ensure!(
+        body.get("errors").is_none(),
+        "publishDuplicateRules: {body}"
+    );
+    progress!(
+        "  published {} recommended rules in place of the others",
+        ids.len()
+    );
+    Ok(())
+}
+
+pub async fn run_with(dbs: &Databases, options: &Options, rules: RuleSet) -> Result<Value> {
+    progress!(
+        "bulk: {} leads through qualifyLeads ({:?} duplicate rules)",
+        options.leads,
+        rules
+    );
     let fresh = dbs.fresh("bulk").await?;
     let (user, settings_needed) = prepare(&fresh).await?;
     let ids = seed_leads(&fresh, user, options.leads, &Salt::new()).await?;
@@ -27,6 +91,9 @@ pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
         .build()?;
     if settings_needed {
         server.ensure_settings(&client, &token).await?;
+    }
+    if rules == RuleSet::Recommended {
+        publish_recommended(&server, &client, &token).await?;
     }
     let mut batch_seconds = Vec::new();
     let mut rss_after = Vec::new();

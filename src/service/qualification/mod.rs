@@ -332,6 +332,7 @@ impl Qualifier {
             actor,
             request,
             self.options.max_job_leads,
+            self.options.jobs.chunk_leads,
         )
         .await?;
         self.job_started.notify_waiters();

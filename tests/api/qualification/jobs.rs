@@ -117,6 +117,27 @@ async fn a_job_qualifies_every_listed_lead_in_the_background_with_per_lead_resul
 }
 
 #[tokio::test]
+async fn a_job_keeps_the_chunk_size_it_started_with() {
+    let app = spawn_app_with(|s| s.job_chunk_leads = Some(7)).await;
+    let ids = admin_leads(&app, 30, "chunked").await;
+    let data = app.ok(START, json!({ "input": { "leadIds": ids } })).await;
+    let job_id = id(&data["startQualificationJob"]["job"]).to_owned();
+    let job_uuid: Uuid = job_id.parse().unwrap();
+    let chunks = qualification_job_chunk::Entity::find()
+        .filter(qualification_job_chunk::Column::JobId.eq(job_uuid))
+        .all(&app.db.read)
+        .await
+        .unwrap();
+    let mut bounds: Vec<(i32, i32)> = chunks
+        .iter()
+        .map(|c| (c.first_position, c.end_position))
+        .collect();
+    bounds.sort_unstable();
+    assert_eq!(bounds, [(0, 7), (7, 14), (14, 21), (21, 28), (28, 30)]);
+    assert_exactly_once(&app, &job_id, 30).await;
+}
+
+#[tokio::test]
 async fn a_job_by_filter_takes_the_leads_the_filter_matches_when_it_starts() {
     let app = spawn_app().await;
     let (seller, _) = app.user("Filter Seller", &[Role::Salesperson]).await;

@@ -43,7 +43,8 @@ use crate::service::leads::{self, LeadFilter};
 use crate::service::paging::{Cursor, Page, PageRequest, page_from_rows};
 use crate::service::{MAX_BINDS, insert_all};
 
-/// Leads per chunk: one pipeline run, one transaction.
+/// Leads per chunk by default (`LEADQ_JOB_CHUNK_LEADS`): one pipeline run, one transaction.
+/// Each chunk keeps its own bounds, so a job keeps the size it started with.
 pub const CHUNK: usize = 250;
 
 /// Where one lead's result of a job is kept.
@@ -71,13 +72,16 @@ pub struct JobRequest {
     pub idempotency_key: Option<String>,
 }
 
-/// Starts a job (see the module documentation); at most `max_leads` leads.
+/// Starts a job (see the module documentation); at most `max_leads` leads, `chunk_leads` per
+/// chunk.
 pub async fn start(
     db: &Db,
     actor: &Actor,
     request: JobRequest,
     max_leads: usize,
+    chunk_leads: usize,
 ) -> AppResult<job::Model> {
+    let chunk_leads = chunk_leads.max(1);
     let mut choices = request.choices.clone();
     choices.lead_ids = Vec::new();
     choices.idempotency_key = None;
@@ -208,12 +212,12 @@ pub async fn start(
                 .rows_affected() as usize
         }
     };
-    let chunks: Vec<chunk::ActiveModel> = (0..total.div_ceil(CHUNK))
+    let chunks: Vec<chunk::ActiveModel> = (0..total.div_ceil(chunk_leads))
         .map(|c| chunk::ActiveModel {
             job_id: Set(id),
             chunk: Set(c as i32),
-            first_position: Set((c * CHUNK) as i32),
-            end_position: Set(((c + 1) * CHUNK).min(total) as i32),
+            first_position: Set((c * chunk_leads) as i32),
+            end_position: Set(((c + 1) * chunk_leads).min(total) as i32),
             done: Set(false),
             lease_owner: Set(None),
             lease_until: Set(None),

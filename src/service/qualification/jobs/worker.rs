@@ -29,6 +29,8 @@ use crate::service::qualification::results::StoredItem;
 pub struct WorkerOptions {
     /// Chunks in flight at once in this process.
     pub workers: usize,
+    /// Leads per chunk of the jobs this process starts.
+    pub chunk_leads: usize,
     /// How long a chunk stays leased to a worker; a chunk whose process died is taken by
     /// another worker after this.
     pub lease: Duration,
@@ -46,6 +48,7 @@ impl WorkerOptions {
                 DbBackend::Postgres => 2,
                 _ => 1,
             },
+            chunk_leads: super::CHUNK,
             lease,
             poll: Duration::from_millis(500),
             retry_after: Duration::from_secs(2),
