@@ -19,31 +19,35 @@ export function useQuery<TResult, TVariables>(
   const session = useSession();
   const [data, setData] = useState<TResult | null>(null);
   const [failure, setFailure] = useState<ApiFailure | null>(null);
-  const [loading, setLoading] = useState(!skip);
   const [tick, setTick] = useState(0);
   const key = JSON.stringify(variables);
+  // The variables (and reload) the shown answer belongs to: loading until they are the current
+  // ones, from the very render that changes them.
+  const [answered, setAnswered] = useState<string | null>(null);
+  const wanted = `${tick}:${key}`;
   const latest = useRef(variables);
   latest.current = variables;
   useEffect(() => {
     if (skip) return undefined;
     const abort = new AbortController();
-    setLoading(true);
+    const asked = `${tick}:${key}`;
     request(session, document, latest.current, abort.signal).then(
       (result) => {
+        if (abort.signal.aborted) return;
         setData(result);
         setFailure(null);
-        setLoading(false);
+        setAnswered(asked);
       },
       (err: unknown) => {
         if (abort.signal.aborted) return;
         setFailure(err instanceof ApiFailure ? err : new ApiFailure([{ code: 'NETWORK', message: String(err) }], 0));
-        setLoading(false);
+        setAnswered(asked);
       },
     );
     return () => abort.abort();
   }, [session, document, key, tick, skip]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, failure, loading, reload };
+  return { data, failure, loading: !skip && answered !== wanted, reload };
 }
 
 /** A mutation's runner with its pending flag and last failure. */

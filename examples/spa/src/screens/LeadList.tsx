@@ -141,7 +141,7 @@ export function LeadList() {
           Previous
         </button>
         <span data-testid="page-info">
-          Page {page} of {pages} · {leads?.totalCount ?? 0} leads
+          {list.loading ? 'Loading…' : `Page ${page} of ${pages} · ${leads?.totalCount ?? 0} leads`}
         </span>
         <button
           type="button"
