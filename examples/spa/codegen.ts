@@ -5,7 +5,9 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
-  schema: '../../schema.graphql',
+  // SPA_SCHEMA: another schema file to check the operations against (a scratch copy in an
+  // experiment); by default the repository's.
+  schema: process.env.SPA_SCHEMA || '../../schema.graphql',
   documents: ['src/operations/*.graphql'],
   generates: {
     'src/generated/graphql.ts': {
