@@ -113,6 +113,8 @@ try {
   leadq = await startServer({
     LEADQ_DATABASE_URL: databaseUrl,
     LEADQ_CORS_ORIGINS: site.origin,
+    // leadq also serves the built app itself (`--spa`), checked at the end.
+    LEADQ_SPA_DIR: DIST,
   });
   check(`leadq (${engine}) at ${leadq.url}, the app at ${site.origin}: two origins`, new URL(leadq.url).origin !== site.origin);
   const admin = leadq.token;
@@ -326,6 +328,16 @@ try {
   const jobLeads = await Promise.all(jobIds.map((id) => leadRecord(admin, id)));
   check('API: the job SUCCEEDED and its two leads are QUALIFIED',
     job.state === 'SUCCEEDED' && job.qualifiedCount === 2 && jobLeads.every((l) => l.state === 'QUALIFIED'), { job, jobLeads });
+
+  // --- leadq serving the app itself (`leadq serve --spa DIR`): same origin, no CORS needed ---
+  const same = await context.newPage();
+  same.on('pageerror', (err) => pageErrors.push(String(err)));
+  await same.goto(`${leadq.url}/#/leads`);
+  await same.getByRole('button', { name: 'Use the development token' }).click();
+  await withText(same, 'who', 'Development Administrator').waitFor();
+  await withText(same, 'page-info', 'leads').waitFor();
+  check('leadq --spa serves the app on its own origin, which signs in and lists leads', (await same.getByLabel('View').inputValue()) === 'MY_OPEN_LEADS');
+  await same.close();
 
   // --- what the page talked to ---
   check('every API call went to leadq\'s origin, not the app\'s', apiOrigins.size === 1 && apiOrigins.has(new URL(leadq.url).origin), [...apiOrigins]);
