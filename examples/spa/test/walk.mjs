@@ -8,7 +8,8 @@
 // The walk: sign in (development token, a bad token's error, a seller's pasted token), My Open
 // Leads paged and searched, create a lead whose company matches an existing account, qualify it
 // (duplicates found, resolved as "use existing"), disqualify another and reactivate it,
-// bulk-qualify three, qualify two in a job followed live over the WebSocket; after each step the
+// bulk-qualify three, qualify two in a job followed live over the WebSocket, qualify one whose
+// contact the settings leave to the seller, open the app served by `leadq --spa`; after each step the
 // records are checked through the API. A screenshot of each screen goes to
 // screenshots/<database>/ (SPA_SCREENSHOTS overrides). Bounded in time; loopback only; ends
 // with "N passed, N failed".
@@ -328,6 +329,24 @@ try {
   const jobLeads = await Promise.all(jobIds.map((id) => leadRecord(admin, id)));
   check('API: the job SUCCEEDED and its two leads are QUALIFIED',
     job.state === 'SUCCEEDED' && job.qualifiedCount === 2 && jobLeads.every((l) => l.state === 'QUALIFIED'), { job, jobLeads });
+
+  // --- the choices the settings ask for: NEW experience, the seller decides the contact ---
+  const choiceLead = await createLead(seller, { topic: 'Seller decides', firstName: 'Cho', lastName: `Ice${stamp}`,
+    companyName: `Choice Co ${stamp}`, email: `cho.${stamp}@choice.example.com` });
+  await api(admin, `mutation { updateQualificationSettings(input: { experience: NEW, accountCreation: AUTOMATIC,
+    contactCreation: SELLER, opportunityCreation: AUTOMATIC }) { settings { experience } } }`);
+  await page.goto(`${site.origin}/?server=${encodeURIComponent(leadq.url)}#/leads/${choiceLead}`);
+  await withText(pane, 'required-contact', 'contact').waitFor();
+  await pane.locator('[data-testid=preview-error] [data-code=CHOICE_REQUIRED]').waitFor();
+  check('under NEW / contact SELLER the pane asks for the contact choice (CHOICE_REQUIRED by its meaning)',
+    /choose what to do with this record/.test(await pane.getByTestId('preview-error').innerText()));
+  await screenshot('qualify-choice-required');
+  await pane.getByLabel('contact choice').selectOption('CREATE_NEW||');
+  await withText(pane, 'preview-outcome', /^QUALIFIED$/).waitFor();
+  await pane.getByTestId('qualify-button').click();
+  await withText(page, 'lead-state', /^QUALIFIED$/).waitFor();
+  const chosen = await leadRecord(admin, choiceLead);
+  check('API: qualified with the chosen new contact', chosen.state === 'QUALIFIED' && chosen.qualifiedContact !== null, chosen);
 
   // --- leadq serving the app itself (`leadq serve --spa DIR`): same origin, no CORS needed ---
   const same = await context.newPage();

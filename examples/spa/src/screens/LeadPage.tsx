@@ -255,7 +255,7 @@ function QualifyPane({ lead, onQualified }: { lead: Lead; onQualified: () => voi
           <p>
             Would answer:{' '}
             <Badge tone={p.outcome ? stateTone(p.outcome) : 'red'}>
-              <span data-testid="preview-outcome">{p.outcome ?? 'an error'}</span>
+              <span data-testid="preview-outcome">{p.outcome ?? p.error?.code ?? 'an error'}</span>
             </Badge>
           </p>
           {p.error ? (
