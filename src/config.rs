@@ -260,6 +260,11 @@ pub struct Settings {
     /// Serve `GET /metrics` (Prometheus text format).
     #[arg(long, env = "LEADQ_METRICS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub metrics: bool,
+
+    /// A built single-page app to serve beside the API (a directory with an `index.html`, e.g.
+    /// `examples/spa/dist`): its files on `GET /...`, its index.html for other paths.
+    #[arg(long = "spa", env = "LEADQ_SPA_DIR", global = true)]
+    pub spa_dir: Option<std::path::PathBuf>,
 }
 
 /// How log lines are written.
@@ -324,6 +329,7 @@ impl Settings {
             log_format: LogFormat::Text,
             persisted_only: false,
             metrics: true,
+            spa_dir: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod playground;
 pub mod protocol;
 pub mod seed;
 pub mod service;
+pub mod spa;
 pub mod startup;
 pub mod telemetry;
 pub mod ws;

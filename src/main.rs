@@ -70,6 +70,9 @@ async fn main() -> anyhow::Result<()> {
             let address = format!("http://{}", local_address(&cli.settings.bind, app.port()));
             println!("leadq listening on {address}");
             println!("GraphiQL:         {address}/graphql");
+            if let Some(dir) = &cli.settings.spa_dir {
+                println!("app:              {address}/ (from {})", dir.display());
+            }
             if let Some(token) = app.development_token() {
                 println!(
                     "development token (System Administrator, already in GraphiQL's headers):"

@@ -160,6 +160,12 @@ pub async fn token_keys(settings: &Settings, db: &Db) -> anyhow::Result<(TokenKe
 impl Application {
     /// Connects, migrates, builds the schema and binds `settings.bind` (port 0: any free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // A missing app is a mistake to report before anything else starts.
+        let spa = settings
+            .spa_dir
+            .as_deref()
+            .map(crate::spa::SpaRoot::open)
+            .transpose()?;
         let db = serving_connections(&settings).await?;
         let (keys, development) = token_keys(&settings, &db).await?;
 
@@ -276,6 +282,14 @@ impl Application {
                 .configure(|config| {
                     if metrics_enabled {
                         config.route("/metrics", web::get().to(http::metrics));
+                    }
+                })
+                // Last: the app takes only what no route above takes.
+                .configure(|config| {
+                    if let Some(spa) = &spa {
+                        config
+                            .app_data(web::Data::new(spa.clone()))
+                            .route("/{path:.*}", web::get().to(crate::spa::serve));
                     }
                 })
         })

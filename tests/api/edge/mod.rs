@@ -1,5 +1,6 @@
 //! The edge of the server (issue 12): introspection by standard tools, the GraphQL-over-HTTP
-//! media types, observability endpoints, the embedded playground and persisted operations.
+//! media types, observability endpoints, the embedded playground and persisted operations; the
+//! built single-page app served by `--spa` (issue 17).
 
 mod introspection;
 mod logs;
@@ -7,3 +8,4 @@ mod media;
 mod observability;
 mod persisted;
 mod playground;
+mod spa;
