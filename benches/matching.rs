@@ -8,6 +8,9 @@
 //! cargo bench --bench matching -- --database-url postgres://postgres@127.0.0.1:5432/fresh_db
 //! ```
 //!
+//! `--show-misses N` prints up to N contact probes per rule set that missed their original or
+//! matched another record, beside the records concerned.
+//!
 //! Flags: `--people N` (1,000) and `--companies N` (500) originals; `--seed S` (15) of the
 //! generator; `--lookup-sizes 10000,1000000` (10,000): record counts at which the lookup latency
 //! of one check (recommended rules) is measured, p50/p99 over 300 checks; `--database-url URL`
@@ -356,6 +359,8 @@ struct Options {
     seed: u64,
     lookup_sizes: Vec<usize>,
     database_url: Option<String>,
+    /// Contact misses (false negatives and positives) printed per rule set.
+    show_misses: usize,
 }
 
 fn options() -> Options {
@@ -365,6 +370,7 @@ fn options() -> Options {
         seed: 15,
         lookup_sizes: vec![10_000],
         database_url: None,
+        show_misses: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -382,6 +388,7 @@ fn options() -> Options {
                     .collect()
             }
             "--database-url" => o.database_url = Some(value),
+            "--show-misses" => o.show_misses = value.parse().expect("--show-misses N"),
             // `cargo bench` passes --bench; anything else unknown is ignored too.
             _ => {
                 i += 1;
@@ -775,7 +782,11 @@ async fn store(db: &Db, accounts: &[account::Model], contacts: &[contact::Model]
 }
 
 /// The account → account and contact → contact rules of a set.
-async fn rule_set(db: &Db, recommended: bool) -> (Vec<LoadedRule>, Vec<LoadedRule>) {
+async fn rule_set(
+    db: &Db,
+    recommended: bool,
+    defaults: &HashSet<Uuid>,
+) -> (Vec<LoadedRule>, Vec<LoadedRule>) {
     let all = duplicate_rules::list(&db.read).await.unwrap();
     let chosen: Vec<_> = all
         .into_iter()
@@ -784,7 +795,7 @@ async fn rule_set(db: &Db, recommended: bool) -> (Vec<LoadedRule>, Vec<LoadedRul
             if recommended {
                 r.name.starts_with("Recommended: ")
             } else {
-                r.published
+                defaults.contains(&r.id)
             }
         })
         .collect();
@@ -860,10 +871,35 @@ async fn main() {
         )
     });
     let db = connect(&url).await;
-    let owner = leadq::service::users::upsert_by_name(&db, "bench", &[Role::SystemAdministrator])
+    let admin = leadq::service::users::upsert_by_name(&db, "bench", &[Role::SystemAdministrator])
+        .await
+        .unwrap();
+    let owner = admin.id;
+    // The recommended set is published, as an administrator would before relying on it: FUZZY
+    // candidates come from blocking keys, which are kept only for the fields a published FUZZY
+    // condition reads. The defaults are evaluated from the rules published before.
+    let defaults: HashSet<Uuid> = duplicate_rules::list(&db.read)
         .await
         .unwrap()
-        .id;
+        .into_iter()
+        .filter(|(rule, _)| rule.published)
+        .map(|(rule, _)| rule.id)
+        .collect();
+    let recommended: Vec<Uuid> = duplicate_rules::list(&db.read)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(rule, _)| rule.name.starts_with("Recommended: "))
+        .map(|(rule, _)| rule.id)
+        .collect();
+    duplicate_rules::publish_many(
+        &db,
+        &leadq::auth::Actor::from_user(&admin),
+        &recommended,
+        true,
+    )
+    .await
+    .unwrap();
     let mut rng = StdRng::seed_from_u64(o.seed);
 
     // 1–2. Originals, stored with their keys.
@@ -928,15 +964,44 @@ async fn main() {
         "|------------------------------------|-----------|--------|-------|-------|------|------|"
     );
     for (label, recommended) in [("default", false), ("recommended", true)] {
-        let (account_rules, contact_rules) = rule_set(&db, recommended).await;
+        let (account_rules, contact_rules) = rule_set(&db, recommended, &defaults).await;
         let mut total = Counts::default();
         let mut per_kind = Vec::new();
         let mut c = Counts::default();
+        let mut shown = 0;
         for (original, probe) in &contact_probes {
             let found = duplicates::contact_matches_with(&db.read, &contact_rules, probe)
                 .await
                 .unwrap();
             let ids: Vec<Uuid> = found.iter().map(|m| m.record.id).collect();
+            let missed = original.is_some_and(|o| !ids.contains(&o));
+            let wrong: Vec<&contact::Model> = found
+                .iter()
+                .filter(|m| Some(m.record.id) != *original)
+                .map(|m| &m.record)
+                .collect();
+            if shown < o.show_misses && (missed || !wrong.is_empty()) {
+                shown += 1;
+                let show = |c: &contact::Model| {
+                    format!(
+                        "{:?} {:?} {:?} {:?} {:?} {:?}",
+                        c.first_name,
+                        c.last_name,
+                        c.email,
+                        c.business_phone,
+                        c.mobile_phone,
+                        c.postal_code
+                    )
+                };
+                println!("{label} probe    {}", show(probe));
+                if let Some(o) = original.filter(|_| missed) {
+                    let o = contacts.iter().find(|c| c.id == o).unwrap();
+                    println!("  missed   {}", show(o));
+                }
+                for w in wrong {
+                    println!("  wrong    {}", show(w));
+                }
+            }
             c.add(*original, &ids);
             total.add(*original, &ids);
         }
@@ -958,7 +1023,7 @@ async fn main() {
     }
 
     // Lookup latency of one check (recommended rules, a contact and an account) by size.
-    let (account_rules, contact_rules) = rule_set(&db, true).await;
+    let (account_rules, contact_rules) = rule_set(&db, true, &defaults).await;
     let mut stored = o.people + o.companies;
     let mut filler_names = fresh_names;
     let mut filler_companies = fresh_companies;
