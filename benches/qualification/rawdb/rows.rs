@@ -11,26 +11,49 @@ use uuid::Uuid;
 use super::{P, ot, ou, t, tm, u};
 use crate::common::Salt;
 
-/// An open lead (the defaults of a new lead) with values unique within the run.
+/// A word of `len` letters, different for every `(n, which)` as far as a hash goes: names made
+/// of it are unlike each other, as real people's and companies' are (a running number in a
+/// fixed name would make every record a near duplicate of the next to a FUZZY rule).
+fn word(n: u64, which: u64, len: usize) -> String {
+    // splitmix64 of (n, which)
+    let mut x = n
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(which.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let mut letters = String::with_capacity(len);
+    for i in 0..len {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let c = (b'a' + (z % 26) as u8) as char;
+        letters.push(if i == 0 { c.to_ascii_uppercase() } else { c });
+    }
+    letters
+}
+
+/// An open lead (the defaults of a new lead) with values unique within the run, and names,
+/// streets and postal codes unlike each other's.
 pub fn make_lead(n: u64, salt: &Salt, owner: Uuid, now: DateTime<Utc>) -> lead::Model {
     let s = &salt.text;
+    let mixed = n ^ (u64::from(salt.digits) << 40);
     lead::Model {
         id: Uuid::now_v7(),
         topic: format!("Bench opportunity {n}"),
-        first_name: Some(format!("Bfirst{s}x{n}")),
-        last_name: format!("Blast{s}x{n}"),
+        first_name: Some(word(mixed, 1, 7)),
+        last_name: word(mixed, 2, 9),
         job_title: Some("Purchasing Manager".to_owned()),
         business_phone: Some(format!("+1 (555) {:03}-{n:010}", salt.digits)),
         mobile_phone: None,
         email: Some(format!("lead{n}.{s}@bench.example.com")),
-        company_name: Some(format!("Bench Company {s} {n}")),
+        company_name: Some(format!("{} {}", word(mixed, 3, 9), word(mixed, 4, 6))),
         website: Some(format!("https://www.company{n}-{s}.example.com/")),
-        street1: Some(format!("{n} Main Street")),
+        street1: Some(format!("{} {} Street", n % 9_999 + 1, word(mixed, 5, 8))),
         street2: None,
         street3: None,
         city: Some("Springfield".to_owned()),
         state_or_province: Some("IL".to_owned()),
-        postal_code: Some("62701".to_owned()),
+        postal_code: Some(format!("{:05}", 10_000 + (n * 7_919) % 90_000)),
         country_or_region: Some("United States".to_owned()),
         description: Some("Seeded by the qualification benchmark".to_owned()),
         industry: None,
