@@ -48,6 +48,8 @@ pub struct LeadChanges {
     pub currency_code: Change<CurrencyCode>,
     pub existing_account_id: Change<Uuid>,
     pub existing_contact_id: Change<Uuid>,
+    /// Custom field values to set (or clear, with null).
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// A new account.

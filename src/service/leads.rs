@@ -220,7 +220,7 @@ pub async fn create(
     db: &Db,
     events: &Events,
     actor: &Actor,
-    changes: LeadChanges,
+    mut changes: LeadChanges,
     owner_id: Option<Uuid>,
 ) -> AppResult<CreatedLead> {
     let owner_id = match owner_id {
@@ -246,23 +246,28 @@ pub async fn create(
         qualified_at: Set(None),
         ..empty_lead()
     };
+    let custom = std::mem::take(&mut changes.custom_fields);
     apply_changes(&mut model, changes);
 
     let txn = db.begin_write().await?;
     auto_populate(&txn, &mut model).await?;
     require_lead_fields(&model)?;
     let lead = model.insert(&txn).await?;
+    let custom =
+        super::custom_fields::write_values(&txn, RecordType::Lead, lead.id, &custom, true).await?;
     super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Lead(&lead)]).await?;
+    let mut created = audit::diff(
+        &json!({}),
+        &serde_json::to_value(&lead).map_err(AppError::internal)?,
+    );
+    with_custom(&mut created, custom);
     audit::record(
         &txn,
         Some(actor),
         RecordType::Lead,
         lead.id,
         action::CREATED,
-        audit::diff(
-            &json!({}),
-            &serde_json::to_value(&lead).map_err(AppError::internal)?,
-        ),
+        created,
     )
     .await?;
     txn.commit().await?;
@@ -273,6 +278,16 @@ pub async fn create(
         lead,
         possible_duplicates,
     })
+}
+
+/// Adds the custom values written (`{name: value}`) to an audit diff, under `customFields`.
+fn with_custom(diff: &mut serde_json::Value, custom: serde_json::Value) {
+    if let (Some(map), false) = (
+        diff.as_object_mut(),
+        custom.as_object().is_none_or(|c| c.is_empty()),
+    ) {
+        map.insert("customFields".to_owned(), custom);
+    }
 }
 
 /// Publishes one event of a committed change.
@@ -444,8 +459,9 @@ pub async fn update(
     events: &Events,
     actor: &Actor,
     id: Uuid,
-    changes: LeadChanges,
+    mut changes: LeadChanges,
 ) -> AppResult<lead::Model> {
+    let custom = std::mem::take(&mut changes.custom_fields);
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
     ensure_can_work(actor, before.owner_id, "lead")?;
@@ -464,10 +480,13 @@ pub async fn update(
     model.modified_at = Set(super::now());
     let after = guarded_update(&txn, model).await?;
     super::duplicates::replace_keys(&txn, super::duplicates::Record::Lead(&after)).await?;
-    let changes = audit::diff(
+    let custom =
+        super::custom_fields::write_values(&txn, RecordType::Lead, id, &custom, false).await?;
+    let mut changes = audit::diff(
         &serde_json::to_value(&before).map_err(AppError::internal)?,
         &serde_json::to_value(&after).map_err(AppError::internal)?,
     );
+    with_custom(&mut changes, custom);
     audit::record(
         &txn,
         Some(actor),
@@ -566,6 +585,7 @@ pub async fn delete(db: &Db, events: &Events, actor: &Actor, id: Uuid) -> AppRes
         .await?;
     lead::Entity::delete_by_id(id).exec(&txn).await?;
     super::duplicates::delete_keys(&txn, entity::DuplicateRecordType::Lead, id).await?;
+    super::custom_fields::delete_values(&txn, id).await?;
     audit::record(
         &txn,
         Some(actor),

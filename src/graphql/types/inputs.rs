@@ -6,6 +6,7 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
 
+use super::custom_fields::{CustomFieldInput, value_inputs};
 use super::enums::*;
 use super::scalars::Decimal;
 use crate::domain::records::{AddressChanges, Change, LeadChanges, NewAccount, NewContact, limits};
@@ -113,6 +114,7 @@ pub struct RawLead {
     pub currency_code: Change<String>,
     pub existing_account_id: Change<ID>,
     pub existing_contact_id: Change<ID>,
+    pub custom_fields: Vec<crate::domain::custom_field::ValueInput>,
 }
 
 macro_rules! lead_inputs {
@@ -126,6 +128,8 @@ macro_rules! lead_inputs {
             /// The user who will work the lead (Sales Managers and System Administrators only);
             /// default: the caller.
             pub owner_id: Option<ID>,
+            /// Values of the lead's custom fields (required ones must be given).
+            pub custom_fields: Option<Vec<CustomFieldInput>>,
         }
 
         /// Changes to an open lead: omitted fields stay as they are, `null` clears a field.
@@ -134,19 +138,27 @@ macro_rules! lead_inputs {
             /// The lead to change.
             pub id: ID,
             $( $(#[$doc])* pub $field: MaybeUndefined<$ty>, )+
+            /// Custom field values to set; a null value clears one (not a required one).
+            pub custom_fields: Option<Vec<CustomFieldInput>>,
         }
 
         impl CreateLeadInput {
             /// The fields as changes to an empty lead.
             pub fn raw(self) -> RawLead {
-                RawLead { $( $field: self.$field.map(Some), )+ }
+                RawLead {
+                    $( $field: self.$field.map(Some), )+
+                    custom_fields: value_inputs(self.custom_fields),
+                }
             }
         }
 
         impl UpdateLeadInput {
             /// The fields as changes to the stored lead.
             pub fn raw(self) -> RawLead {
-                RawLead { $( $field: change(self.$field), )+ }
+                RawLead {
+                    $( $field: change(self.$field), )+
+                    custom_fields: value_inputs(self.custom_fields),
+                }
             }
         }
     };
@@ -258,6 +270,7 @@ impl RawLead {
             })?,
             existing_account_id: id_change("existingAccountId", self.existing_account_id)?,
             existing_contact_id: id_change("existingContactId", self.existing_contact_id)?,
+            custom_fields: self.custom_fields,
         })
     }
 }
