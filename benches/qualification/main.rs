@@ -127,6 +127,9 @@ async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
             Value::Array(scenarios::dedup::run(&dbs, &options).await?),
         );
     }
+    if options.runs(Scenario::Custom) {
+        results.insert("custom", scenarios::custom::run(&dbs, &options).await?);
+    }
     if options.runs(Scenario::Job) {
         results.insert(
             "job",

@@ -60,6 +60,8 @@ pub struct NewAccount {
     pub phone: Option<Phone>,
     pub email: Option<Email>,
     pub address: AddressChanges,
+    /// Custom field values.
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// A new contact.
@@ -73,6 +75,8 @@ pub struct NewContact {
     pub email: Option<Email>,
     pub address: AddressChanges,
     pub parent_account_id: Option<Uuid>,
+    /// Custom field values.
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// Field length limits, in characters (the product's own where it documents them).

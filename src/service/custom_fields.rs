@@ -439,6 +439,53 @@ pub async fn raw_values(
     Ok(by_record)
 }
 
+/// Auto-population of a new lead's custom fields (domain.md, "Creating a lead"): the mappings
+/// from lead custom fields onto custom fields of the contact or account, read in reverse, fill
+/// the lead fields the input left out from the lead's existing contact (first) and account,
+/// where the reverse pair is compatible too. Given values are never overwritten.
+pub async fn reverse_fill(
+    conn: &impl ConnectionTrait,
+    given: &mut Vec<ValueInput>,
+    existing: &[(crate::domain::field_mapping::TargetRecord, Uuid)],
+) -> AppResult<()> {
+    use crate::domain::qualification::CustomSource;
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let mappings = super::field_mappings::compile(conn).await?;
+    let mut pairs = Vec::new();
+    for (record, id) in existing {
+        for m in mappings.custom.iter().filter(|m| m.record == *record) {
+            if let CustomSource::Custom(lead_field) = &m.source {
+                pairs.push((lead_field, &m.target, *id));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = existing.iter().map(|(_, id)| *id).collect();
+    let fields: Vec<Uuid> = pairs.iter().map(|(_, target, _)| target.id).collect();
+    let stored = raw_values(conn, &ids, &fields).await?;
+    for (lead_field, target, id) in pairs {
+        if given.iter().any(|g| g.name == lead_field.name)
+            || !custom_field::compatible(&target.shape, &lead_field.shape)
+        {
+            continue;
+        }
+        let Some(value) = stored.get(&id).and_then(|values| values.get(&target.id)) else {
+            continue;
+        };
+        if let Some(converted) = custom_field::convert(value, &target.shape, &lead_field.shape)? {
+            given.push(ValueInput {
+                name: lead_field.name.clone(),
+                value: converted.value,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Inserts the values qualification built for new records (multi-row statements).
 pub async fn insert_rows(conn: &impl ConnectionTrait, rows: Vec<value::Model>) -> AppResult<()> {
     insert_all(

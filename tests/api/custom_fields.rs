@@ -626,3 +626,160 @@ async fn no_custom_field_can_take_the_name_of_a_field_the_schema_has() {
         }
     }
 }
+
+#[tokio::test]
+async fn leads_filter_on_custom_values_by_equality_and_ranges() {
+    let app = spawn_app().await;
+    for input in [
+        json!({ "recordType": "LEAD", "name": "seats", "label": "Seats", "type": "INTEGER" }),
+        json!({ "recordType": "LEAD", "name": "since", "label": "Since", "type": "DATE" }),
+        json!({ "recordType": "LEAD", "name": "tier", "label": "Tier", "type": "CHOICE",
+                "options": ["GOLD", "SILVER"] }),
+    ] {
+        field(&app, input).await;
+    }
+    let mut ids = Vec::new();
+    for (i, (seats, since, tier)) in [
+        (5, "2026-01-10", "GOLD"),
+        (50, "2026-03-01", "SILVER"),
+        (500, "2026-06-15", "GOLD"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lead = lead_with(
+            &app,
+            json!({ "lastName": format!("F{i}"), "customFields": [
+                { "name": "seats", "value": seats }, { "name": "since", "value": since },
+                { "name": "tier", "value": tier } ] }),
+        )
+        .await;
+        ids.push(lead["id"].clone());
+    }
+    let found = |filter: Value| {
+        let app = &app;
+        async move {
+            let data = app
+                .ok(
+                    "query($filter: LeadFilter) { leads(filter: $filter, first: 50) {
+                        totalCount edges { node { id } } } }",
+                    json!({ "filter": { "customFields": filter } }),
+                )
+                .await;
+            let mut got: Vec<Value> = data["leads"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].clone())
+                .collect();
+            got.sort_by_key(|v| v.as_str().unwrap().to_owned());
+            got
+        }
+    };
+    let sorted = |mut v: Vec<Value>| {
+        v.sort_by_key(|v| v.as_str().unwrap().to_owned());
+        v
+    };
+    assert_eq!(
+        found(json!([{ "name": "tier", "equals": "GOLD" }])).await,
+        sorted(vec![ids[0].clone(), ids[2].clone()])
+    );
+    assert_eq!(
+        found(json!([{ "name": "seats", "min": 10, "max": 500 }])).await,
+        sorted(vec![ids[1].clone(), ids[2].clone()])
+    );
+    assert_eq!(
+        found(json!([{ "name": "since", "max": "2026-03-01" },
+                     { "name": "tier", "equals": "GOLD" }]))
+        .await,
+        vec![ids[0].clone()]
+    );
+    assert_eq!(
+        found(json!([{ "name": "seats", "equals": 7 }])).await,
+        Vec::<Value>::new()
+    );
+}
+
+#[tokio::test]
+async fn accounts_and_contacts_take_custom_values_on_create() {
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "ACCOUNT", "name": "employees", "label": "Employees",
+                "type": "INTEGER", "required": true }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "CONTACT", "name": "birthday", "label": "Birthday",
+                "type": "DATE" }),
+    )
+    .await;
+    let body = app
+        .graphql(
+            "mutation { createAccount(input: { name: \"No Count\" }) { account { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_field(&body), "customFields.employees", "{body:#}");
+    let data = app
+        .ok(
+            &format!(
+                "mutation {{ createAccount(input: {{ name: \"Counted\",
+                    customFields: [{{ name: \"employees\", value: 250 }}] }}) {{
+                    account {{ {CUSTOM} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        values(&data["createAccount"]["account"]),
+        json!({ "employees": 250 })
+    );
+    let data = app
+        .ok(
+            &format!(
+                "mutation {{ createContact(input: {{ lastName: \"Born\",
+                    customFields: [{{ name: \"birthday\", value: \"1990-05-17\" }}] }}) {{
+                    contact {{ {CUSTOM} }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        values(&data["createContact"]["contact"]),
+        json!({ "birthday": "1990-05-17" })
+    );
+}
+
+#[tokio::test]
+async fn a_new_lead_takes_custom_values_from_its_existing_contact_through_the_mappings() {
+    let app = spawn_app().await;
+    for record_type in ["LEAD", "CONTACT"] {
+        field(
+            &app,
+            json!({ "recordType": record_type, "name": "language", "label": "Language",
+                    "type": "TEXT", "maxLength": 20 }),
+        )
+        .await;
+    }
+    map(&app, "CONTACT", "language", "language").await;
+    let data = app
+        .ok(
+            "mutation { createContact(input: { lastName: \"Speaker\",
+                customFields: [{ name: \"language\", value: \"Gaelic\" }] }) { contact { id } } }",
+            json!({}),
+        )
+        .await;
+    let contact = data["createContact"]["contact"]["id"].clone();
+    let lead = lead_with(&app, json!({ "existingContactId": contact })).await;
+    assert_eq!(values(&lead), json!({ "language": "Gaelic" }));
+    // A given value is never overwritten.
+    let lead = lead_with(
+        &app,
+        json!({ "existingContactId": contact,
+                "customFields": [{ "name": "language", "value": "Welsh" }] }),
+    )
+    .await;
+    assert_eq!(values(&lead), json!({ "language": "Welsh" }));
+}

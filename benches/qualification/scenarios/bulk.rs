@@ -16,8 +16,24 @@ use crate::server::{Server, prepare, token};
 pub const QUALIFY_LEADS: &str = "mutation($i: QualifyLeadsInput!) { qualifyLeads(input: $i) { qualifiedCount duplicatesFoundCount failedCount } }";
 
 pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
-    progress!("bulk: {} leads through qualifyLeads", options.leads);
-    let fresh = dbs.fresh("bulk").await?;
+    run_with(dbs, options, 0).await
+}
+
+/// The bulk scenario with `custom_fields` custom fields on every record type, each lead field
+/// mapped onto the account, contact and opportunity fields of the same name and set on every
+/// lead (0: none; see the **custom** scenario).
+pub async fn run_with(dbs: &Databases, options: &Options, custom_fields: usize) -> Result<Value> {
+    progress!(
+        "bulk: {} leads through qualifyLeads, {custom_fields} custom fields mapped per record type",
+        options.leads
+    );
+    let fresh = dbs
+        .fresh(if custom_fields == 0 {
+            "bulk"
+        } else {
+            "bulk_custom"
+        })
+        .await?;
     let (user, settings_needed) = prepare(&fresh).await?;
     let ids = seed_leads(&fresh, user, options.leads, &Salt::new()).await?;
     let token = token(user)?;
@@ -27,6 +43,10 @@ pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
         .build()?;
     if settings_needed {
         server.ensure_settings(&client, &token).await?;
+    }
+    if custom_fields > 0 {
+        crate::scenarios::custom::set_up(&fresh, &server, &client, &token, &ids, custom_fields)
+            .await?;
     }
     let mut batch_seconds = Vec::new();
     let mut rss_after = Vec::new();
