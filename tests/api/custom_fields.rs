@@ -783,3 +783,93 @@ async fn a_new_lead_takes_custom_values_from_its_existing_contact_through_the_ma
     .await;
     assert_eq!(values(&lead), json!({ "language": "Welsh" }));
 }
+
+#[tokio::test]
+async fn the_custom_value_filter_is_answered_by_the_value_indexes() {
+    use entity::lead;
+    use leadq::service::leads::{CustomFilter, LeadFilter, Projection, filter_condition};
+    use sea_orm::{
+        ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
+        TransactionTrait,
+    };
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "tier", "label": "Tier", "type": "TEXT" }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "seats", "label": "Seats", "type": "INTEGER" }),
+    )
+    .await;
+    let backend = app.db.backend();
+    for (projection, index) in [
+        (
+            Projection::Text("GOLD".to_owned()),
+            "ix_custom_field_values_text",
+        ),
+        (
+            Projection::Number(rust_decimal::Decimal::from(10)),
+            "ix_custom_field_values_number",
+        ),
+    ] {
+        let name = if index.ends_with("text") {
+            "tier"
+        } else {
+            "seats"
+        };
+        let filter = LeadFilter {
+            custom_fields: vec![CustomFilter {
+                name: name.to_owned(),
+                equals: Some(projection),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let query = lead::Entity::find()
+            .filter(filter_condition(backend, &filter))
+            .build(backend);
+        let plan: Vec<String> = match backend {
+            DbBackend::Sqlite => {
+                let explain = Statement::from_sql_and_values(
+                    backend,
+                    format!("EXPLAIN QUERY PLAN {}", query.sql),
+                    query.values.unwrap().0,
+                );
+                app.db
+                    .read
+                    .query_all_raw(explain)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<String>("", "detail").unwrap())
+                    .collect()
+            }
+            _ => {
+                // Tiny tables are scanned by preference; forbid that to see whether the index
+                // fits.
+                let txn = app.db.read.begin().await.unwrap();
+                txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                    .await
+                    .unwrap();
+                let explain = Statement::from_sql_and_values(
+                    backend,
+                    format!("EXPLAIN {}", query.sql),
+                    query.values.unwrap().0,
+                );
+                let rows = txn.query_all_raw(explain).await.unwrap();
+                txn.rollback().await.unwrap();
+                rows.iter()
+                    .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())
+                    .collect()
+            }
+        };
+        let plan = plan.join("\n");
+        assert!(plan.contains(index), "{index} unused:\n{plan}");
+        assert!(
+            !plan.lines().any(|l| l.trim() == "SCAN custom_field_values"),
+            "{plan}"
+        );
+    }
+}
