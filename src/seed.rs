@@ -158,6 +158,7 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
                     country_or_region: text(country),
                     ..Default::default()
                 },
+                custom_fields: Vec::new(),
             },
             None,
         )
@@ -179,6 +180,7 @@ pub async fn seed(qualifier: &Qualifier) -> AppResult<SeedSummary> {
                 email: Email::parse("email", some(format!("{}@{domain}", first.to_lowercase())))?,
                 address: AddressChanges::default(),
                 parent_account_id: Some(account.id),
+                custom_fields: Vec::new(),
             },
         )
         .await?;

@@ -132,6 +132,9 @@ async fn run(options: options::Options, dbs: Arc<Databases>) -> Result<()> {
     if options.runs(Scenario::Rules) {
         results.insert("rules", scenarios::bulk::run_rules(&dbs, &options).await?);
     }
+    if options.runs(Scenario::Custom) {
+        results.insert("custom", scenarios::custom::run(&dbs, &options).await?);
+    }
     if options.runs(Scenario::Job) {
         results.insert(
             "job",

@@ -1,7 +1,7 @@
 //! The command line: flags, their defaults and the usage text.
 
 pub const USAGE: &str = "usage: cargo bench --bench qualification -- [--database-url postgres://...] \
-[--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup,job,rules] [--clients 32,64] [--seconds S] \
+[--leads N] [--scenarios bulk,baseline,limit,concurrent,dedup,job,rules,custom] [--clients 32,64] [--seconds S] \
 [--processes 1,2] [--dedup-sizes 1000,100000,1000000] [--dedup-samples K] \
 [--baseline-chunk L] [--limit-technique copy|unnest] [--job-leads N] [--job-kill true|false|only]";
 
@@ -15,6 +15,9 @@ pub enum Scenario {
     Job,
     /// Bulk with the default rules, then with the recommended set (issue #15).
     Rules,
+    /// Bulk with and without ten mapped custom fields per record type (issue 16); only when
+    /// named.
+    Custom,
 }
 
 /// How the limit scenario writes on PostgreSQL (SQLite has one technique).
@@ -158,6 +161,7 @@ pub fn parse_options(args: impl IntoIterator<Item = String>) -> Result<Options, 
                         "dedup" => Ok(Scenario::Dedup),
                         "job" => Ok(Scenario::Job),
                         "rules" => Ok(Scenario::Rules),
+                        "custom" => Ok(Scenario::Custom),
                         other => Err(format!("--scenarios: unknown scenario {other:?}")),
                     })
                     .collect::<Result<_, _>>()?;

@@ -132,7 +132,26 @@ text_enum!(
         User = "USER",
         QualificationSettings = "QUALIFICATION_SETTINGS",
         DuplicateRule = "DUPLICATE_RULE",
+        CustomField = "CUSTOM_FIELD",
+        FieldMapping = "FIELD_MAPPING",
     }
+);
+text_enum!(
+    /// The type of a custom field's values.
+    CustomFieldType {
+        Text = "TEXT",
+        Integer = "INTEGER",
+        Decimal = "DECIMAL",
+        Boolean = "BOOLEAN",
+        Date = "DATE",
+        DateTime = "DATETIME",
+        Choice = "CHOICE",
+        MultiChoice = "MULTI_CHOICE",
+    }
+);
+text_enum!(
+    /// The record type a field mapping fills.
+    MappingTargetType { Account = "ACCOUNT", Contact = "CONTACT", Opportunity = "OPPORTUNITY" }
 );
 text_enum!(
     /// Record types duplicate detection rules compare.

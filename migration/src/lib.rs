@@ -15,6 +15,7 @@ mod m20261130_000006_qualification_jobs;
 pub mod m20261130_000007_text_search_indexes;
 mod m20261130_000008_persisted_operations;
 pub mod m20261130_000009_matching_normalization;
+pub mod m20261130_000010_custom_fields;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_text_search_indexes::Migration),
             Box::new(m20261130_000008_persisted_operations::Migration),
             Box::new(m20261130_000009_matching_normalization::Migration),
+            Box::new(m20261130_000010_custom_fields::Migration),
         ]
     }
 }

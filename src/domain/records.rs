@@ -48,6 +48,8 @@ pub struct LeadChanges {
     pub currency_code: Change<CurrencyCode>,
     pub existing_account_id: Change<Uuid>,
     pub existing_contact_id: Change<Uuid>,
+    /// Custom field values to set (or clear, with null).
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// A new account.
@@ -58,6 +60,8 @@ pub struct NewAccount {
     pub phone: Option<Phone>,
     pub email: Option<Email>,
     pub address: AddressChanges,
+    /// Custom field values.
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// A new contact.
@@ -71,6 +75,8 @@ pub struct NewContact {
     pub email: Option<Email>,
     pub address: AddressChanges,
     pub parent_account_id: Option<Uuid>,
+    /// Custom field values.
+    pub custom_fields: Vec<super::custom_field::ValueInput>,
 }
 
 /// Field length limits, in characters (the product's own where it documents them).

@@ -114,6 +114,27 @@ macro_rules! children {
     };
 }
 
+/// The custom field values of a record (lead, account, contact or opportunity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomValuesOf(pub Uuid);
+
+impl Loader<CustomValuesOf> for RecordLoader {
+    type Value = Vec<crate::service::custom_fields::FieldValue>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CustomValuesOf],
+    ) -> Result<HashMap<CustomValuesOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let values = crate::service::custom_fields::values_of(&self.db.read, &ids).await?;
+        Ok(values
+            .into_iter()
+            .map(|(id, v)| (CustomValuesOf(id), v))
+            .collect())
+    }
+}
+
 children!(
     /// The notes regarding a record, oldest first.
     NotesRegarding, note, RegardingId, CreatedAt, |n| Some(n.regarding_id)

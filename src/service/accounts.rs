@@ -61,13 +61,21 @@ pub async fn create(
     .await?;
     super::duplicates::insert_keys_of_new(&txn, &[super::duplicates::Record::Account(&account)])
         .await?;
+    let custom = super::custom_fields::write_values(
+        &txn,
+        RecordType::Account,
+        account.id,
+        &new.custom_fields,
+        true,
+    )
+    .await?;
     audit::record(
         &txn,
         Some(actor),
         RecordType::Account,
         account.id,
         action::CREATED,
-        json!({ "name": account.name }),
+        json!({ "name": account.name, "customFields": custom }),
     )
     .await?;
     txn.commit().await?;

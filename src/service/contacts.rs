@@ -56,6 +56,14 @@ pub async fn create(db: &Db, actor: &Actor, new: NewContact) -> AppResult<contac
     }
     .insert(&txn)
     .await?;
+    let custom = super::custom_fields::write_values(
+        &txn,
+        RecordType::Contact,
+        contact.id,
+        &new.custom_fields,
+        true,
+    )
+    .await?;
     super::duplicates::insert_keys_of_new(&txn, &[super::duplicates::Record::Contact(&contact)])
         .await?;
     audit::record(
@@ -64,7 +72,8 @@ pub async fn create(db: &Db, actor: &Actor, new: NewContact) -> AppResult<contac
         RecordType::Contact,
         contact.id,
         action::CREATED,
-        json!({ "firstName": contact.first_name, "lastName": contact.last_name }),
+        json!({ "firstName": contact.first_name, "lastName": contact.last_name,
+                "customFields": custom }),
     )
     .await?;
     txn.commit().await?;

@@ -46,6 +46,70 @@ pub struct LeadFilter {
     pub owner_id: Option<Uuid>,
     /// Matched, case-insensitively, anywhere in topic, names, company name and e-mail.
     pub text: Option<String>,
+    /// Conditions on custom field values (all must hold).
+    pub custom_fields: Vec<CustomFilter>,
+}
+
+/// A condition on a lead custom field's value: equal to a value, and/or within a range
+/// (numbers, dates, date-times, text by its sort order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomFilter {
+    pub name: String,
+    pub equals: Option<Projection>,
+    pub min: Option<Projection>,
+    pub max: Option<Projection>,
+}
+
+/// A filter value in the form the indexed columns of `custom_field_values` hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projection {
+    /// Compared with `text_value` (text, choices, booleans, dates, date-times).
+    Text(String),
+    /// Compared with `number_value` (integers, decimals).
+    Number(rust_decimal::Decimal),
+}
+
+/// The leads whose custom field `filter.name` satisfies the filter: a subquery on
+/// `custom_field_values` that the `(field_id, text_value | number_value, record_id)` indexes
+/// answer, after the definition is found through its unique `(record_type, name)`.
+fn custom_condition(filter: &CustomFilter) -> sea_orm::sea_query::SimpleExpr {
+    use entity::{custom_field_definition as d, custom_field_value as v};
+    use rust_decimal::prelude::ToPrimitive;
+    use sea_orm::sea_query::Query;
+    let mut select = Query::select();
+    select
+        .column((v::Entity, v::Column::RecordId))
+        .from(v::Entity)
+        .inner_join(
+            d::Entity,
+            Expr::col((d::Entity, d::Column::Id)).equals((v::Entity, v::Column::FieldId)),
+        )
+        .and_where(Expr::col((d::Entity, d::Column::RecordType)).eq(RecordType::Lead.as_str()))
+        .and_where(Expr::col((d::Entity, d::Column::Name)).eq(filter.name.clone()))
+        .and_where(Expr::col((d::Entity, d::Column::Archived)).eq(false));
+    let compare =
+        |projection: &Projection,
+         op: fn(Expr, sea_orm::Value) -> sea_orm::sea_query::SimpleExpr| match projection {
+            Projection::Text(text) => op(
+                Expr::col((v::Entity, v::Column::TextValue)),
+                text.clone().into(),
+            ),
+            Projection::Number(n) => op(
+                Expr::col((v::Entity, v::Column::NumberValue)),
+                n.to_f64().unwrap_or(f64::NAN).into(),
+            ),
+        };
+    use sea_orm::sea_query::ExprTrait;
+    if let Some(equals) = &filter.equals {
+        select.and_where(compare(equals, |e, x| e.eq(x)));
+    }
+    if let Some(min) = &filter.min {
+        select.and_where(compare(min, |e, x| e.gte(x)));
+    }
+    if let Some(max) = &filter.max {
+        select.and_where(compare(max, |e, x| e.lte(x)));
+    }
+    Expr::col((lead::Entity, lead::Column::Id)).in_subquery(select)
 }
 
 /// What a lead list is sorted by.
@@ -119,6 +183,9 @@ pub fn filter_condition(backend: DbBackend, filter: &LeadFilter) -> Condition {
                 lead::Column::Email,
             ],
         ));
+    }
+    for custom in &filter.custom_fields {
+        condition = condition.add(custom_condition(custom));
     }
     condition
 }
@@ -220,7 +287,7 @@ pub async fn create(
     db: &Db,
     events: &Events,
     actor: &Actor,
-    changes: LeadChanges,
+    mut changes: LeadChanges,
     owner_id: Option<Uuid>,
 ) -> AppResult<CreatedLead> {
     let owner_id = match owner_id {
@@ -246,23 +313,43 @@ pub async fn create(
         qualified_at: Set(None),
         ..empty_lead()
     };
+    let custom = std::mem::take(&mut changes.custom_fields);
     apply_changes(&mut model, changes);
 
     let txn = db.begin_write().await?;
     auto_populate(&txn, &mut model).await?;
     require_lead_fields(&model)?;
     let lead = model.insert(&txn).await?;
+    let mut custom = custom;
+    let existing: Vec<_> = [
+        (
+            crate::domain::field_mapping::TargetRecord::Contact,
+            lead.existing_contact_id,
+        ),
+        (
+            crate::domain::field_mapping::TargetRecord::Account,
+            lead.existing_account_id,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(record, id)| id.map(|id| (record, id)))
+    .collect();
+    super::custom_fields::reverse_fill(&txn, &mut custom, &existing).await?;
+    let custom =
+        super::custom_fields::write_values(&txn, RecordType::Lead, lead.id, &custom, true).await?;
     super::duplicates::insert_keys(&txn, &[super::duplicates::Record::Lead(&lead)]).await?;
+    let mut created = audit::diff(
+        &json!({}),
+        &serde_json::to_value(&lead).map_err(AppError::internal)?,
+    );
+    with_custom(&mut created, custom);
     audit::record(
         &txn,
         Some(actor),
         RecordType::Lead,
         lead.id,
         action::CREATED,
-        audit::diff(
-            &json!({}),
-            &serde_json::to_value(&lead).map_err(AppError::internal)?,
-        ),
+        created,
     )
     .await?;
     txn.commit().await?;
@@ -273,6 +360,16 @@ pub async fn create(
         lead,
         possible_duplicates,
     })
+}
+
+/// Adds the custom values written (`{name: value}`) to an audit diff, under `customFields`.
+fn with_custom(diff: &mut serde_json::Value, custom: serde_json::Value) {
+    if let (Some(map), false) = (
+        diff.as_object_mut(),
+        custom.as_object().is_none_or(|c| c.is_empty()),
+    ) {
+        map.insert("customFields".to_owned(), custom);
+    }
 }
 
 /// Publishes one event of a committed change.
@@ -444,8 +541,9 @@ pub async fn update(
     events: &Events,
     actor: &Actor,
     id: Uuid,
-    changes: LeadChanges,
+    mut changes: LeadChanges,
 ) -> AppResult<lead::Model> {
+    let custom = std::mem::take(&mut changes.custom_fields);
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
     ensure_can_work(actor, before.owner_id, "lead")?;
@@ -464,10 +562,13 @@ pub async fn update(
     model.modified_at = Set(super::now());
     let after = guarded_update(&txn, model).await?;
     super::duplicates::replace_keys(&txn, super::duplicates::Record::Lead(&after)).await?;
-    let changes = audit::diff(
+    let custom =
+        super::custom_fields::write_values(&txn, RecordType::Lead, id, &custom, false).await?;
+    let mut changes = audit::diff(
         &serde_json::to_value(&before).map_err(AppError::internal)?,
         &serde_json::to_value(&after).map_err(AppError::internal)?,
     );
+    with_custom(&mut changes, custom);
     audit::record(
         &txn,
         Some(actor),
@@ -566,6 +667,7 @@ pub async fn delete(db: &Db, events: &Events, actor: &Actor, id: Uuid) -> AppRes
         .await?;
     lead::Entity::delete_by_id(id).exec(&txn).await?;
     super::duplicates::delete_keys(&txn, entity::DuplicateRecordType::Lead, id).await?;
+    super::custom_fields::delete_values(&txn, id).await?;
     audit::record(
         &txn,
         Some(actor),

@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod auth;
+mod custom_fields;
 mod duplicates;
 mod edge;
 mod health;

@@ -29,13 +29,13 @@ pub enum RuleSet {
 }
 
 pub async fn run(dbs: &Databases, options: &Options) -> Result<Value> {
-    run_with(dbs, options, RuleSet::Default).await
+    run_with(dbs, options, RuleSet::Default, 0).await
 }
 
 /// Scenario **rules**: bulk with the default rules, then with the recommended set.
 pub async fn run_rules(dbs: &Databases, options: &Options) -> Result<Value> {
-    let default = run_with(dbs, options, RuleSet::Default).await?;
-    let recommended = run_with(dbs, options, RuleSet::Recommended).await?;
+    let default = run_with(dbs, options, RuleSet::Default, 0).await?;
+    let recommended = run_with(dbs, options, RuleSet::Recommended, 0).await?;
     Ok(json!({ "default": default, "recommended": recommended }))
 }
 
@@ -75,13 +75,26 @@ async fn publish_recommended(server: &Server, client: &reqwest::Client, token: &
     Ok(())
 }
 
-pub async fn run_with(dbs: &Databases, options: &Options, rules: RuleSet) -> Result<Value> {
+/// The bulk scenario with `rules` published and `custom_fields` custom fields on every record
+/// type, each lead field mapped onto the account, contact and opportunity fields of the same
+/// name and set on every lead (0: none; see the **custom** scenario).
+pub async fn run_with(
+    dbs: &Databases,
+    options: &Options,
+    rules: RuleSet,
+    custom_fields: usize,
+) -> Result<Value> {
     progress!(
-        "bulk: {} leads through qualifyLeads ({:?} duplicate rules)",
+        "bulk: {} leads through qualifyLeads ({rules:?} duplicate rules, {custom_fields} custom fields mapped per record type)",
         options.leads,
-        rules
     );
-    let fresh = dbs.fresh("bulk").await?;
+    let fresh = dbs
+        .fresh(if custom_fields == 0 {
+            "bulk"
+        } else {
+            "bulk_custom"
+        })
+        .await?;
     let (user, settings_needed) = prepare(&fresh).await?;
     let ids = seed_leads(&fresh, user, options.leads, &Salt::new()).await?;
     let token = token(user)?;
@@ -94,6 +107,10 @@ pub async fn run_with(dbs: &Databases, options: &Options, rules: RuleSet) -> Res
     }
     if rules == RuleSet::Recommended {
         publish_recommended(&server, &client, &token).await?;
+    }
+    if custom_fields > 0 {
+        crate::scenarios::custom::set_up(&fresh, &server, &client, &token, &ids, custom_fields)
+            .await?;
     }
     let mut batch_seconds = Vec::new();
     let mut rss_after = Vec::new();

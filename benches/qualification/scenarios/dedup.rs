@@ -59,10 +59,9 @@ pub async fn run(dbs: &Databases, options: &Options) -> Result<Vec<Value>> {
                     l.email = Some(dedup_contact_email(k, &salt));
                 }
             }
-            let account = leadq::domain::qualification::mapped_account(&l, owner, now)
-                .map_err(|e| anyhow!("mapped_account: {}", e.message()))?;
-            let contact = leadq::domain::qualification::mapped_contact(&l, owner, now)
-                .map_err(|e| anyhow!("mapped_contact: {}", e.message()))?;
+            let mappings = leadq::domain::qualification::Mappings::default();
+            let account = leadq::domain::qualification::mapped_account(&l, owner, now, &mappings);
+            let contact = leadq::domain::qualification::mapped_contact(&l, owner, now, &mappings);
             let started = Instant::now();
             let accounts = leadq::service::duplicates::account_matches(&db.read, &account)
                 .await

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod bulk;
 pub mod concurrent;
+pub mod custom;
 pub mod dedup;
 pub mod job;
 pub mod limit;

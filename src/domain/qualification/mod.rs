@@ -9,7 +9,10 @@ pub mod plan;
 pub mod request;
 pub mod writes;
 
-pub use mapping::{MappedValue, mapped_account, mapped_contact, mapped_opportunity, mapped_values};
+pub use mapping::{
+    CustomMapping, CustomSource, MappedRecord, MappedValue, Mappings, mapped_account,
+    mapped_contact, mapped_opportunity, mapped_values,
+};
 pub use plan::{
     Decision, Plan, PlanError, RequiredChoice, Warning, creation_modes, form_fields, plan,
     plan_with_policy,
@@ -17,4 +20,6 @@ pub use plan::{
 pub use request::{
     BulkRequest, DuplicatePolicy, OpportunityDraft, QualifyRequest, RecordAction, RecordChoice,
 };
-pub use writes::{Context, ItemResult, Outcome, Qualified, Resolved, Writes, build};
+pub use writes::{
+    Context, ItemResult, Outcome, Qualified, Resolved, Writes, build, custom_value_row,
+};

@@ -3,19 +3,23 @@
 //! the summary notes and the audit entries; and how a qualification ends ([`Outcome`],
 //! [`ItemResult`]). Storing is `service::qualification::store`'s job.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{
-    LeadState, LeadStatusReason, ProcessStage, RecordType, account, audit_event, contact, lead,
-    note, opportunity, qualification_settings, stakeholder,
+    LeadState, LeadStatusReason, ProcessStage, RecordType, account, audit_event, contact,
+    custom_field_value, lead, note, opportunity, qualification_settings, stakeholder,
 };
 use sea_orm::Set;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::mapping::mapped_opportunity;
+use super::mapping::{Mappings, mapped_opportunity};
 use super::plan::{Plan, Warning};
 use crate::auth::Actor;
 use crate::domain::audit::{self, action};
+use crate::domain::custom_field::{Definition, Stored};
+use crate::domain::field_mapping::TargetRecord;
 use crate::domain::lead_state::Transition;
 use crate::domain::matching::DuplicateReport;
 use crate::domain::new_id;
@@ -121,6 +125,8 @@ pub struct Context<'a> {
     pub summarizer: &'a dyn LeadSummarizer,
     /// One instant per run: every lead it qualifies gets this time.
     pub now: DateTime<Utc>,
+    /// The field mappings in force.
+    pub mappings: &'a Mappings,
 }
 
 /// Everything one qualification writes.
@@ -135,12 +141,34 @@ pub struct Writes {
     pub stakeholders: Vec<stakeholder::ActiveModel>,
     pub notes: Vec<note::ActiveModel>,
     pub audit: Vec<audit_event::ActiveModel>,
+    /// The custom field values of the new records (through mappings onto custom fields).
+    pub custom_values: Vec<custom_field_value::Model>,
 }
 
-/// Builds everything qualifying `lead` writes.
+/// A custom value row of a new record.
+pub fn custom_value_row(
+    record_type: RecordType,
+    record_id: Uuid,
+    definition: &Definition,
+    stored: Stored,
+) -> custom_field_value::Model {
+    custom_field_value::Model {
+        record_id,
+        field_id: definition.id,
+        record_type,
+        value: stored.value.to_string(),
+        text_value: stored.text,
+        number_value: stored.number,
+    }
+}
+
+/// Builds everything qualifying `lead` writes; `lead_custom` are the lead's custom values by
+/// field id (only those some mapping reads).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     ctx: Context<'_>,
     lead: &lead::Model,
+    lead_custom: &HashMap<Uuid, Value>,
     plan: Plan,
     mut account: Resolved<account::Model>,
     mut contact: Resolved<contact::Model>,
@@ -188,7 +216,8 @@ pub fn build(
             &plan.currency_code,
             lead.owner_id,
             now,
-        )?;
+            ctx.mappings,
+        );
         audit.push(audit::event(
             actor,
             RecordType::Opportunity,
@@ -197,6 +226,28 @@ pub fn build(
             json!({ "topic": opportunity.topic, "originatingLeadId": lead.id }),
         ));
         opportunities.push(opportunity);
+    }
+    let mut custom_values = Vec::new();
+    if !ctx.mappings.custom.is_empty() {
+        let mut add = |record: TargetRecord, record_type, id| -> Result<(), AppError> {
+            for (definition, stored) in ctx.mappings.custom_values(record, lead, lead_custom)? {
+                custom_values.push(custom_value_row(record_type, id, &definition, stored));
+            }
+            Ok(())
+        };
+        if let Resolved::New(account) = &account {
+            add(TargetRecord::Account, RecordType::Account, account.id)?;
+        }
+        if let Resolved::New(contact) = &contact {
+            add(TargetRecord::Contact, RecordType::Contact, contact.id)?;
+        }
+        for opportunity in &opportunities {
+            add(
+                TargetRecord::Opportunity,
+                RecordType::Opportunity,
+                opportunity.id,
+            )?;
+        }
     }
     // The lead's stakeholders become stakeholders of each new opportunity.
     let stakeholders = opportunities
@@ -284,5 +335,6 @@ pub fn build(
         stakeholders,
         notes,
         audit,
+        custom_values,
     })
 }

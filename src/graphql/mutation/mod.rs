@@ -1,6 +1,7 @@
 //! The mutation root, merged from one object per area. Every mutation takes one `input`
 //! argument and returns a `...Payload`.
 
+mod custom_fields;
 mod duplicates;
 mod jobs;
 mod leads;
@@ -18,4 +19,5 @@ pub struct MutationRoot(
     qualification::QualificationMutation,
     duplicates::DuplicateRuleMutation,
     jobs::JobMutation,
+    custom_fields::CustomFieldMutation,
 );

@@ -1,5 +1,6 @@
 //! The query root, merged from one object per area.
 
+mod custom_fields;
 mod jobs;
 mod leads;
 mod qualification;
@@ -14,4 +15,5 @@ pub struct QueryRoot(
     records::RecordQuery,
     qualification::QualificationQuery,
     jobs::JobQuery,
+    custom_fields::CustomFieldQuery,
 );

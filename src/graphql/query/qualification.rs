@@ -4,7 +4,7 @@ use async_graphql::{Context, Object};
 
 use crate::graphql::types::duplicates::DuplicateRule;
 use crate::graphql::types::qualification::{
-    FieldMapping, QualificationPreview, QualificationSettings, QualifyLeadInput, field_mappings,
+    FieldMapping, QualificationPreview, QualificationSettings, QualifyLeadInput,
 };
 use crate::graphql::{actor, db};
 use crate::service;
@@ -48,10 +48,11 @@ impl QualificationQuery {
         Ok(rules.into_iter().map(Into::into).collect())
     }
 
-    /// How lead fields are carried over to the account, contact and opportunity on
-    /// qualification.
+    /// Every field mapping (how lead fields are carried over to the account, contact and
+    /// opportunity on qualification), standard ones first, with `standard` and `enabled`.
     async fn field_mappings(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldMapping>> {
         actor(ctx)?;
-        Ok(field_mappings())
+        let rows = service::field_mappings::list(&db(ctx)?.read).await?;
+        Ok(rows.into_iter().map(FieldMapping).collect())
     }
 }

@@ -243,6 +243,35 @@ pub enum RecordType {
     QualificationSettings,
     /// A duplicate detection rule.
     DuplicateRule,
+    /// A custom field's definition.
+    CustomField,
+    /// A field mapping.
+    FieldMapping,
+}
+
+/// The type of a custom field's values (as JSON: TEXT and CHOICE a string, INTEGER a number,
+/// DECIMAL an exact decimal string, BOOLEAN true/false, DATE "YYYY-MM-DD", DATETIME RFC 3339,
+/// MULTI_CHOICE an array of strings).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::CustomFieldType")]
+pub enum CustomFieldType {
+    /// Text up to the field's maxLength.
+    Text,
+    /// A whole number.
+    Integer,
+    /// An exact decimal number.
+    Decimal,
+    /// True or false.
+    Boolean,
+    /// A calendar date.
+    Date,
+    /// An instant (UTC).
+    #[graphql(name = "DATETIME")]
+    DateTime,
+    /// One of the field's options.
+    Choice,
+    /// Any number of the field's options.
+    MultiChoice,
 }
 
 /// Sort keys of a lead list.

@@ -6,6 +6,7 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined};
 
+use super::custom_fields::{CustomFieldInput, value_inputs};
 use super::enums::*;
 use super::scalars::Decimal;
 use crate::domain::records::{AddressChanges, Change, LeadChanges, NewAccount, NewContact, limits};
@@ -113,6 +114,7 @@ pub struct RawLead {
     pub currency_code: Change<String>,
     pub existing_account_id: Change<ID>,
     pub existing_contact_id: Change<ID>,
+    pub custom_fields: Vec<crate::domain::custom_field::ValueInput>,
 }
 
 macro_rules! lead_inputs {
@@ -126,6 +128,8 @@ macro_rules! lead_inputs {
             /// The user who will work the lead (Sales Managers and System Administrators only);
             /// default: the caller.
             pub owner_id: Option<ID>,
+            /// Values of the lead's custom fields (required ones must be given).
+            pub custom_fields: Option<Vec<CustomFieldInput>>,
         }
 
         /// Changes to an open lead: omitted fields stay as they are, `null` clears a field.
@@ -134,19 +138,27 @@ macro_rules! lead_inputs {
             /// The lead to change.
             pub id: ID,
             $( $(#[$doc])* pub $field: MaybeUndefined<$ty>, )+
+            /// Custom field values to set; a null value clears one (not a required one).
+            pub custom_fields: Option<Vec<CustomFieldInput>>,
         }
 
         impl CreateLeadInput {
             /// The fields as changes to an empty lead.
             pub fn raw(self) -> RawLead {
-                RawLead { $( $field: self.$field.map(Some), )+ }
+                RawLead {
+                    $( $field: self.$field.map(Some), )+
+                    custom_fields: value_inputs(self.custom_fields),
+                }
             }
         }
 
         impl UpdateLeadInput {
             /// The fields as changes to the stored lead.
             pub fn raw(self) -> RawLead {
-                RawLead { $( $field: change(self.$field), )+ }
+                RawLead {
+                    $( $field: change(self.$field), )+
+                    custom_fields: value_inputs(self.custom_fields),
+                }
             }
         }
     };
@@ -258,6 +270,7 @@ impl RawLead {
             })?,
             existing_account_id: id_change("existingAccountId", self.existing_account_id)?,
             existing_contact_id: id_change("existingContactId", self.existing_contact_id)?,
+            custom_fields: self.custom_fields,
         })
     }
 }
@@ -277,6 +290,8 @@ pub struct CreateAccountInput {
     pub address: Option<AddressInput>,
     /// The account's primary contact.
     pub primary_contact_id: Option<ID>,
+    /// Values of the account's custom fields (required ones must be given).
+    pub custom_fields: Option<Vec<CustomFieldInput>>,
 }
 
 impl CreateAccountInput {
@@ -288,6 +303,7 @@ impl CreateAccountInput {
             phone: Phone::parse("phone", self.phone, limits::BUSINESS_PHONE)?,
             email: Email::parse("email", self.email)?,
             address: self.address.unwrap_or_default().parse("address")?,
+            custom_fields: value_inputs(self.custom_fields),
         };
         let primary = values::parse_opt_id("primaryContactId", self.primary_contact_id.as_deref())?;
         Ok((account, primary))
@@ -313,6 +329,8 @@ pub struct CreateContactInput {
     pub address: Option<AddressInput>,
     /// The account the person works for.
     pub parent_account_id: Option<ID>,
+    /// Values of the contact's custom fields (required ones must be given).
+    pub custom_fields: Option<Vec<CustomFieldInput>>,
 }
 
 impl CreateContactInput {
@@ -334,6 +352,7 @@ impl CreateContactInput {
                 "parentAccountId",
                 self.parent_account_id.as_deref(),
             )?,
+            custom_fields: value_inputs(self.custom_fields),
         })
     }
 }
@@ -347,6 +366,55 @@ pub struct LeadFilter {
     pub owner_id: Option<ID>,
     /// Text found, ignoring case, in the topic, names, company name or e-mail.
     pub text: Option<String>,
+    /// Conditions on the leads' custom field values (all must hold).
+    pub custom_fields: Option<Vec<CustomFieldFilter>>,
+}
+
+/// A condition on a lead custom field's value. Numbers (INTEGER, DECIMAL) are compared as JSON
+/// numbers; dates, date-times, text and choices as strings (dates and date-times in their
+/// canonical form, which sorts in time order); booleans as true/false.
+#[derive(InputObject, Default)]
+pub struct CustomFieldFilter {
+    /// The custom field's name.
+    pub name: String,
+    /// Only leads whose value equals this one.
+    pub equals: Option<async_graphql::Json<serde_json::Value>>,
+    /// Only leads whose value is at least this one.
+    pub min: Option<async_graphql::Json<serde_json::Value>>,
+    /// Only leads whose value is at most this one.
+    pub max: Option<async_graphql::Json<serde_json::Value>>,
+}
+
+/// A filter value as the indexed columns hold it.
+fn projection(
+    field: &str,
+    value: Option<async_graphql::Json<serde_json::Value>>,
+) -> AppResult<Option<crate::service::leads::Projection>> {
+    use crate::service::leads::Projection;
+    use serde_json::Value;
+    let Some(value) = value.map(|v| v.0) else {
+        return Ok(None);
+    };
+    let projection = match value {
+        Value::Null => return Ok(None),
+        Value::Bool(b) => Projection::Text(b.to_string()),
+        Value::Number(n) => Projection::Number(n.to_string().parse().map_err(|_| {
+            crate::error::AppError::bad_input(field, format!("{field} is not a usable number"))
+        })?),
+        Value::String(s) => {
+            Projection::Text(match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+                Ok(at) => crate::domain::custom_field::format_datetime(at.to_utc()),
+                Err(_) => s,
+            })
+        }
+        _ => {
+            return Err(crate::error::AppError::bad_input(
+                field,
+                format!("{field} must be a string, number or boolean"),
+            ));
+        }
+    };
+    Ok(Some(projection))
 }
 
 impl LeadFilter {
@@ -356,6 +424,21 @@ impl LeadFilter {
             states: self.states.map(|s| s.into_iter().map(Into::into).collect()),
             owner_id: values::parse_opt_id("filter.ownerId", self.owner_id.as_deref())?,
             text: values::text("filter.text", self.text, 200)?,
+            custom_fields: self
+                .custom_fields
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let at = |what: &str| format!("filter.customFields.{i}.{what}");
+                    Ok(crate::service::leads::CustomFilter {
+                        name: f.name,
+                        equals: projection(&at("equals"), f.equals)?,
+                        min: projection(&at("min"), f.min)?,
+                        max: projection(&at("max"), f.max)?,
+                    })
+                })
+                .collect::<AppResult<_>>()?,
         })
     }
 }

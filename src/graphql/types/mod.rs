@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod connection;
+pub mod custom_fields;
 pub mod duplicates;
 pub mod enums;
 pub mod inputs;

@@ -3,12 +3,12 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::qualification_settings;
+use entity::{field_mapping as stored_mapping, qualification_settings};
 
 use super::enums::*;
 use super::records::{Account, Contact, Lead, Opportunity, User};
 use super::scalars::Decimal;
-use crate::domain::field_mapping::{self, FieldMapping as MappingRow, TargetRecord};
+use crate::domain::field_mapping::{self, FieldMapping as MappingRow, TargetField};
 use crate::domain::qualification::{self as q, Decision};
 use crate::domain::records::limits;
 use crate::domain::values;
@@ -468,8 +468,8 @@ fn mapped(values: Vec<q::MappedValue>) -> Vec<MappedFieldValue> {
     values
         .into_iter()
         .map(|v| MappedFieldValue {
-            field: v.mapping.target_label.to_owned(),
-            source_field: v.mapping.source_label.to_owned(),
+            field: v.field,
+            source_field: v.source_field,
             value: v.value,
         })
         .collect()
@@ -624,6 +624,7 @@ impl From<Preview> for QualificationPreview {
 
 /// The record types lead fields are mapped to.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::MappingTargetType")]
 pub enum MappingTarget {
     /// The account.
     Account,
@@ -634,37 +635,65 @@ pub enum MappingTarget {
 }
 
 /// How a lead field is carried over to a record created by qualification.
-#[derive(SimpleObject)]
-pub struct FieldMapping {
-    /// The record type that receives the value.
-    pub target: MappingTarget,
-    /// The field on the lead form.
-    pub source_field: String,
-    /// The field on the target form.
-    pub target_field: String,
-    /// Part of the product's documented mapping table (false: carried over by leadq too).
-    pub standard: bool,
-}
+pub struct FieldMapping(pub stored_mapping::Model);
 
-impl From<&MappingRow> for FieldMapping {
-    fn from(row: &MappingRow) -> Self {
-        Self {
-            target: match row.target {
-                TargetRecord::Account => MappingTarget::Account,
-                TargetRecord::Contact => MappingTarget::Contact,
-                TargetRecord::Opportunity => MappingTarget::Opportunity,
-            },
-            source_field: row.source_label.to_owned(),
-            target_field: row.target_label.to_owned(),
-            standard: row.documented,
-        }
+/// How a lead field is carried over to a record created by qualification: a standard mapping
+/// (seeded; may be disabled, not removed) or one an administrator added onto a custom field.
+#[Object]
+impl FieldMapping {
+    /// The mapping's id (for removeFieldMapping and setFieldMappingEnabled).
+    async fn id(&self) -> Option<ID> {
+        Some(ID(self.0.id.to_string()))
+    }
+    /// The record type that receives the value.
+    async fn target(&self) -> MappingTarget {
+        self.0.target.into()
+    }
+    /// The lead field the value comes from: a standard field's API name (as in the `Lead`
+    /// type; `qualifiedAccount` / `qualifiedContact` for the resulting records) or a custom
+    /// field's name.
+    async fn source_field(&self) -> &str {
+        &self.0.source_field
+    }
+    /// The target record's field: a standard field's API name or a custom field's name.
+    async fn target_field(&self) -> &str {
+        &self.0.target_field
+    }
+    /// One of the standard mappings (seeded with the product; cannot be removed).
+    async fn standard(&self) -> bool {
+        self.0.standard
+    }
+    /// Whether qualification applies it.
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+    /// Part of the product's documented mapping table (the other standard mappings are
+    /// leadq's additions).
+    async fn documented(&self) -> bool {
+        self.standard_row().is_some_and(|m| m.documented)
+    }
+    /// The source field's label on the lead form (standard mappings), else its name.
+    async fn source_label(&self) -> String {
+        self.standard_row().map_or_else(
+            || self.0.source_field.clone(),
+            |m| m.source_label.to_owned(),
+        )
+    }
+    /// The target field's label on its form (standard mappings), else its name.
+    async fn target_label(&self) -> String {
+        self.standard_row().map_or_else(
+            || self.0.target_field.clone(),
+            |m| m.target_label.to_owned(),
+        )
     }
 }
 
-/// Every field mapping, in table order.
-pub fn field_mappings() -> Vec<FieldMapping> {
-    field_mapping::FIELD_MAPPINGS
-        .iter()
-        .map(Into::into)
-        .collect()
+impl FieldMapping {
+    fn standard_row(&self) -> Option<&'static MappingRow> {
+        if !self.0.standard {
+            return None;
+        }
+        TargetField::from_api_name(self.0.target, &self.0.target_field)
+            .and_then(field_mapping::standard_for)
+    }
 }

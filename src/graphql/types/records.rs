@@ -140,6 +140,21 @@ async fn notes_of(
     Ok(notes.into_iter().map(Note).collect())
 }
 
+/// A record's custom field values, through the request's loader (one query per request).
+async fn custom_fields_of(
+    ctx: &Context<'_>,
+    id: uuid::Uuid,
+) -> async_graphql::Result<Vec<super::custom_fields::CustomFieldValue>> {
+    let loaded = crate::graphql::loaders(ctx)?
+        .load_one(CustomValuesOf(id))
+        .await?;
+    Ok(loaded
+        .unwrap_or_default()
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
 /// A potential customer, to be qualified into an account, a contact and opportunities or
 /// disqualified.
 pub struct Lead(pub lead::Model);
@@ -363,6 +378,13 @@ impl Lead {
             })
             .collect())
     }
+    /// The values of the custom fields an administrator added (archived fields hidden).
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::custom_fields::CustomFieldValue>> {
+        custom_fields_of(ctx, self.0.id).await
+    }
     /// When the lead was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -455,6 +477,13 @@ impl Account {
     ) -> async_graphql::Result<Vec<Note>> {
         notes_of(ctx, &[self.0.id], first, after).await
     }
+    /// The values of the custom fields an administrator added (archived fields hidden).
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::custom_fields::CustomFieldValue>> {
+        custom_fields_of(ctx, self.0.id).await
+    }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -532,6 +561,13 @@ impl Contact {
         after: Option<ID>,
     ) -> async_graphql::Result<Vec<Note>> {
         notes_of(ctx, &[self.0.id], first, after).await
+    }
+    /// The values of the custom fields an administrator added (archived fields hidden).
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::custom_fields::CustomFieldValue>> {
+        custom_fields_of(ctx, self.0.id).await
     }
     /// When the contact was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -658,6 +694,13 @@ impl Opportunity {
             .into_iter()
             .map(Stakeholder)
             .collect())
+    }
+    /// The values of the custom fields an administrator added (archived fields hidden).
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::custom_fields::CustomFieldValue>> {
+        custom_fields_of(ctx, self.0.id).await
     }
     /// When the opportunity was created.
     async fn created_at(&self) -> DateTime<Utc> {

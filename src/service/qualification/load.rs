@@ -1,5 +1,5 @@
-//! The reads of a qualification run: the configuration (settings and published duplicate
-//! rules, cached per process and checked against `config_versions` in every transaction), the
+//! The reads of a qualification run: the configuration (settings, published duplicate rules
+//! and field mappings, cached per process and checked against `config_versions` in every transaction), the
 //! leads (locked on PostgreSQL), the existing records to link, the stakeholders to copy and
 //! the notes to count.
 
@@ -13,6 +13,7 @@ use entity::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use crate::domain::qualification::Mappings;
 use crate::error::{AppError, AppResult};
 use crate::service::duplicates::{self, LoadedRule};
 use crate::service::{self, MAX_BINDS};
@@ -20,6 +21,8 @@ use crate::service::{self, MAX_BINDS};
 /// The names of the versioned configurations.
 pub const SETTINGS_VERSION: &str = "qualification_settings";
 pub const RULES_VERSION: &str = "duplicate_rules";
+/// Custom field definitions and field mappings (one counter: mappings depend on definitions).
+pub const CUSTOM_FIELDS_VERSION: &str = "custom_fields";
 
 /// What every qualification of a run is decided under.
 #[derive(Debug)]
@@ -29,6 +32,8 @@ pub struct Config {
     pub account_rules: Vec<LoadedRule>,
     /// Published contact → contact rules (checked for new contacts).
     pub contact_rules: Vec<LoadedRule>,
+    /// The field mappings in force (standard and custom).
+    pub mappings: Mappings,
 }
 
 impl Config {
@@ -38,8 +43,8 @@ impl Config {
     }
 }
 
-/// The versions of (settings, duplicate rules) a configuration was read at.
-type Versions = (i64, i64);
+/// The versions of (settings, duplicate rules, custom fields) a configuration was read at.
+type Versions = (i64, i64, i64);
 
 /// A configuration and the versions it was read at.
 type Cached = Option<(Versions, Arc<Config>)>;
@@ -75,6 +80,7 @@ impl ConfigCache {
                 DuplicateRecordType::Contact,
             )
             .await?,
+            mappings: service::field_mappings::compile(conn).await?,
         });
         if let Ok(mut cached) = self.cached.write() {
             *cached = Some((versions, config.clone()));
@@ -83,7 +89,7 @@ impl ConfigCache {
     }
 }
 
-/// The change counters of the settings and of the duplicate rules.
+/// The change counters of the settings, the duplicate rules and the custom fields.
 async fn versions(conn: &impl ConnectionTrait) -> AppResult<Versions> {
     let rows = config_version::Entity::find().all(conn).await?;
     let version = |name: &str| {
@@ -92,7 +98,11 @@ async fn versions(conn: &impl ConnectionTrait) -> AppResult<Versions> {
             .map(|r| r.version)
             .ok_or_else(|| AppError::internal(format!("config_versions has no row {name}")))
     };
-    Ok((version(SETTINGS_VERSION)?, version(RULES_VERSION)?))
+    Ok((
+        version(SETTINGS_VERSION)?,
+        version(RULES_VERSION)?,
+        version(CUSTOM_FIELDS_VERSION)?,
+    ))
 }
 
 /// Counts a change of the configuration `name` (inside the transaction that makes it).

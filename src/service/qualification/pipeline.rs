@@ -35,8 +35,8 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::lead_state::Transition;
 use crate::domain::qualification::{
-    Context, Decision, DuplicatePolicy, Outcome, Plan, PlanError, QualifyRequest, Resolved, Writes,
-    build, mapped_account, mapped_contact, plan_with_policy,
+    Context, CustomSource, Decision, DuplicatePolicy, Outcome, Plan, PlanError, QualifyRequest,
+    Resolved, Writes, build, mapped_account, mapped_contact, plan_with_policy,
 };
 use crate::domain::summary::LeadSummarizer;
 use crate::error::{AppError, AppResult};
@@ -215,8 +215,12 @@ impl Pipeline {
     }
 
     /// Decides one lead without storing anything (`previewQualification`), on a read
-    /// connection.
-    pub async fn preview(&self, actor: &Actor, request: QualifyRequest) -> AppResult<Decided> {
+    /// connection; with the configuration it was decided under.
+    pub async fn preview(
+        &self,
+        actor: &Actor,
+        request: QualifyRequest,
+    ) -> AppResult<(Decided, Arc<Config>)> {
         let conn = &self.db.read;
         let config = self.config.load(conn).await?;
         let item = Item {
@@ -235,9 +239,10 @@ impl Pipeline {
             &*self.summarizer,
         )
         .await?;
-        decided
+        let decided = decided
             .pop()
-            .ok_or_else(|| AppError::internal("the preview decided nothing"))
+            .ok_or_else(|| AppError::internal("the preview decided nothing"))?;
+        Ok((decided, config))
     }
 }
 
@@ -293,11 +298,15 @@ pub async fn decide(
             })),
             Ok(plan) => {
                 let new_account = match plan.account {
-                    Decision::CreateNew { .. } => Some(mapped_account(&lead, lead.owner_id, now)?),
+                    Decision::CreateNew { .. } => {
+                        Some(mapped_account(&lead, lead.owner_id, now, &config.mappings))
+                    }
                     _ => None,
                 };
                 let new_contact = match plan.contact {
-                    Decision::CreateNew { .. } => Some(mapped_contact(&lead, lead.owner_id, now)?),
+                    Decision::CreateNew { .. } => {
+                        Some(mapped_contact(&lead, lead.owner_id, now, &config.mappings))
+                    }
                     _ => None,
                 };
                 decided.push(None);
@@ -398,6 +407,24 @@ pub async fn decide(
         false => HashMap::new(),
     };
 
+    // The custom values of the leads that mappings read.
+    let mut lead_custom = match config.mappings.reads_lead_custom_fields() && !planned.is_empty() {
+        true => {
+            let ids: Vec<Uuid> = planned.iter().map(|p| p.lead.id).collect();
+            let fields: Vec<Uuid> = config
+                .mappings
+                .custom
+                .iter()
+                .filter_map(|m| match &m.source {
+                    CustomSource::Custom(definition) => Some(definition.id),
+                    CustomSource::Lead(_) => None,
+                })
+                .collect();
+            crate::service::custom_fields::raw_values(conn, &ids, &fields).await?
+        }
+        false => HashMap::new(),
+    };
+
     // 5. Each lead in turn, as if alone: its duplicates include the records created by the
     //    leads before it in this run; then its writes.
     let normalizer = duplicates::normalizer_of(Some(&config.settings.phone_region));
@@ -474,10 +501,13 @@ pub async fn decide(
             settings,
             summarizer,
             now,
+            mappings: &config.mappings,
         };
+        let custom = lead_custom.remove(&p.lead.id).unwrap_or_default();
         let writes = build(
             ctx,
             &p.lead,
+            &custom,
             p.plan.clone(),
             account,
             contact,

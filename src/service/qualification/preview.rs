@@ -1,14 +1,18 @@
 //! `previewQualification`: the pipeline run up to the writes, on a read connection, and what it
 //! decided shown as the records and values qualification would create. Writes nothing.
 
+use std::collections::HashMap;
+
 use entity::{account, contact, lead, opportunity};
+use serde_json::Value;
+use uuid::Uuid;
 
 use super::pipeline::{Decided, Pipeline};
 use crate::auth::Actor;
 use crate::domain::field_mapping::TargetRecord;
 use crate::domain::qualification::{
-    Decision, MappedValue, Plan, PlanError, QualifyRequest, RequiredChoice, mapped_account,
-    mapped_contact, mapped_opportunity, mapped_values,
+    CustomSource, Decision, MappedRecord, MappedValue, Mappings, Plan, PlanError, QualifyRequest,
+    RequiredChoice, mapped_account, mapped_contact, mapped_opportunity, mapped_values,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::duplicates::DuplicateReport;
@@ -45,20 +49,32 @@ impl Preview {
         }
     }
 
-    /// The records and values of `plan` with the given resulting account and contact.
+    /// The records and values of `plan` with the given resulting account and contact;
+    /// `custom` are the lead's custom values the mappings read.
     fn show(
         &mut self,
+        mappings: &Mappings,
+        custom: &HashMap<Uuid, Value>,
         plan: Plan,
         account: Option<account::Model>,
         contact: Option<contact::Model>,
         opportunities: Option<Vec<opportunity::Model>>,
     ) -> AppResult<()> {
         let now = crate::domain::now();
+        let custom_of = |record| mappings.custom_values(record, &self.lead, custom);
         if let (Decision::CreateNew { .. }, Some(new)) = (plan.account, &account) {
-            self.account_fields = mapped_values(new, TargetRecord::Account)?;
+            self.account_fields = mapped_values(
+                MappedRecord::Account(new),
+                mappings,
+                &custom_of(TargetRecord::Account)?,
+            );
         }
         if let (Decision::CreateNew { .. }, Some(new)) = (plan.contact, &contact) {
-            self.contact_fields = mapped_values(new, TargetRecord::Contact)?;
+            self.contact_fields = mapped_values(
+                MappedRecord::Contact(new),
+                mappings,
+                &custom_of(TargetRecord::Contact)?,
+            );
         }
         let opportunities = match opportunities {
             Some(built) => built,
@@ -74,17 +90,20 @@ impl Preview {
                         &plan.currency_code,
                         self.lead.owner_id,
                         now,
+                        mappings,
                     )
                 })
-                .collect::<AppResult<_>>()?,
+                .collect(),
         };
+        let opportunity_custom = custom_of(TargetRecord::Opportunity)?;
         self.opportunities = opportunities
             .into_iter()
             .map(|o| {
-                let fields = mapped_values(&o, TargetRecord::Opportunity)?;
-                Ok((o, fields))
+                let fields =
+                    mapped_values(MappedRecord::Opportunity(&o), mappings, &opportunity_custom);
+                (o, fields)
             })
-            .collect::<AppResult<_>>()?;
+            .collect();
         self.account = account;
         self.contact = contact;
         self.plan = Some(plan);
@@ -98,7 +117,31 @@ pub async fn preview(
     actor: &Actor,
     request: QualifyRequest,
 ) -> AppResult<Preview> {
-    match pipeline.preview(actor, request).await? {
+    let (decided, config) = pipeline.preview(actor, request).await?;
+    let mappings = &config.mappings;
+    let lead_id = match &decided {
+        Decided::Refused { lead, .. } => lead.as_ref().map(|l| l.id),
+        Decided::Duplicates { lead, .. } => Some(lead.id),
+        Decided::Ready { lead, .. } => Some(lead.id),
+    };
+    let custom = match (lead_id, mappings.reads_lead_custom_fields()) {
+        (Some(id), true) => {
+            let fields: Vec<Uuid> = mappings
+                .custom
+                .iter()
+                .filter_map(|m| match &m.source {
+                    CustomSource::Custom(d) => Some(d.id),
+                    CustomSource::Lead(_) => None,
+                })
+                .collect();
+            crate::service::custom_fields::raw_values(&pipeline.db.read, &[id], &fields)
+                .await?
+                .remove(&id)
+                .unwrap_or_default()
+        }
+        _ => HashMap::new(),
+    };
+    match decided {
         Decided::Refused {
             lead: None, error, ..
         } => Err(error.into()),
@@ -120,14 +163,18 @@ pub async fn preview(
                 let now = crate::domain::now();
                 let owner = preview.lead.owner_id;
                 let account = match plan.account {
-                    Decision::CreateNew { .. } => Some(mapped_account(&preview.lead, owner, now)?),
+                    Decision::CreateNew { .. } => {
+                        Some(mapped_account(&preview.lead, owner, now, mappings))
+                    }
                     _ => None,
                 };
                 let contact = match plan.contact {
-                    Decision::CreateNew { .. } => Some(mapped_contact(&preview.lead, owner, now)?),
+                    Decision::CreateNew { .. } => {
+                        Some(mapped_contact(&preview.lead, owner, now, mappings))
+                    }
                     _ => None,
                 };
-                preview.show(plan, account, contact, None)?;
+                preview.show(mappings, &custom, plan, account, contact, None)?;
             }
             Ok(preview)
         }
@@ -140,13 +187,20 @@ pub async fn preview(
         } => {
             let mut preview = Preview::of(lead);
             preview.duplicates = report;
-            preview.show(plan, account, contact, None)?;
+            preview.show(mappings, &custom, plan, account, contact, None)?;
             Ok(preview)
         }
         Decided::Ready { lead, plan, writes } => {
             let mut preview = Preview::of(*lead);
             let q = writes.qualified;
-            preview.show(plan, q.account, q.contact, Some(q.opportunities))?;
+            preview.show(
+                mappings,
+                &custom,
+                plan,
+                q.account,
+                q.contact,
+                Some(q.opportunities),
+            )?;
             Ok(preview)
         }
     }

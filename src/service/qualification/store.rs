@@ -88,6 +88,14 @@ pub async fn store(
             .collect(),
     )
     .await?;
+    crate::service::custom_fields::insert_rows(
+        conn,
+        writes
+            .iter()
+            .flat_map(|w| w.custom_values.iter().cloned())
+            .collect(),
+    )
+    .await?;
     let keyed: Vec<duplicates::Record<'_>> = new_accounts
         .iter()
         .map(|a| duplicates::Record::Account(a))

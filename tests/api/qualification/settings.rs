@@ -156,28 +156,35 @@ async fn field_mappings_list_the_documented_tables() {
     let app = spawn_app().await;
     let data = app
         .ok(
-            "{ fieldMappings { target sourceField targetField standard } }",
+            "{ fieldMappings { target sourceField targetField sourceLabel targetLabel standard
+               enabled documented } }",
             json!({}),
         )
         .await;
     let rows = data["fieldMappings"].as_array().unwrap();
-    let standard = |target: &str| {
+    let documented = |target: &str| {
         rows.iter()
-            .filter(|r| r["target"] == target && r["standard"] == true)
+            .filter(|r| r["target"] == target && r["documented"] == true)
             .count()
     };
     assert!(
-        rows.iter().filter(|r| r["standard"] == true).count() >= 26,
+        rows.iter().filter(|r| r["documented"] == true).count() >= 26,
         "{rows:#?}"
     );
-    assert_eq!(standard("OPPORTUNITY"), 3);
-    assert_eq!(standard("ACCOUNT"), 10);
-    assert_eq!(standard("CONTACT"), 13);
+    assert!(
+        rows.iter()
+            .all(|r| r["standard"] == true && r["enabled"] == true),
+        "every seeded mapping is standard and enabled: {rows:#?}"
+    );
+    assert_eq!(documented("OPPORTUNITY"), 3);
+    assert_eq!(documented("ACCOUNT"), 10);
+    assert_eq!(documented("CONTACT"), 13);
+    // sourceField / targetField are API names (api.md); the form labels are kept beside them.
     for expected in [
-        json!({ "target": "ACCOUNT", "sourceField": "Company", "targetField": "Account Name", "standard": true }),
-        json!({ "target": "ACCOUNT", "sourceField": "Business Phone", "targetField": "Phone", "standard": true }),
-        json!({ "target": "CONTACT", "sourceField": "Email", "targetField": "Email", "standard": true }),
-        json!({ "target": "OPPORTUNITY", "sourceField": "Topic", "targetField": "Topic", "standard": true }),
+        json!({ "target": "ACCOUNT", "sourceField": "companyName", "targetField": "name", "sourceLabel": "Company", "targetLabel": "Account Name", "standard": true, "enabled": true, "documented": true }),
+        json!({ "target": "ACCOUNT", "sourceField": "businessPhone", "targetField": "phone", "sourceLabel": "Business Phone", "targetLabel": "Phone", "standard": true, "enabled": true, "documented": true }),
+        json!({ "target": "CONTACT", "sourceField": "email", "targetField": "email", "sourceLabel": "Email", "targetLabel": "Email", "standard": true, "enabled": true, "documented": true }),
+        json!({ "target": "OPPORTUNITY", "sourceField": "topic", "targetField": "topic", "sourceLabel": "Topic", "targetLabel": "Topic", "standard": true, "enabled": true, "documented": true }),
     ] {
         assert!(
             rows.contains(&expected),
