@@ -394,6 +394,33 @@ fn job(
                 num(run, "rss_at_100_mb").unwrap_or(0.0)
             ),
         ));
+        if run["processes"].as_u64().unwrap_or(1) > 1 {
+            let (at_10, at_100) = (
+                num(run, "watcher_rss_at_10_mb"),
+                num(run, "watcher_rss_at_100_mb"),
+            );
+            let ratio = match (at_100, at_10) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                _ => None,
+            };
+            goal(
+                lines,
+                goals,
+                (
+                    &scenario,
+                    "RSS at 10 % / 100 % of the process never killed (MB)",
+                    "job_killed_watcher_rss_ratio",
+                ),
+                ratio,
+                ("100 % <= 1.3 x 10 %", ratio.map(|r| r <= GOAL_RSS_RATIO)),
+                format!(
+                    "{:.1} / {:.1} ({:.2})",
+                    at_10.unwrap_or(0.0),
+                    at_100.unwrap_or(0.0),
+                    ratio.unwrap_or(0.0)
+                ),
+            );
+        }
         lines.push(line(
             &scenario,
             "total / progress resumed after the kill (s)",

@@ -130,6 +130,9 @@ async fn run_one(
     let mut longest_gap = Duration::ZERO;
     let mut rss_at_10 = None;
     let mut rss_at_100 = 0.0;
+    // The watched process is never killed: its RSS tells the memory trend of a killed run.
+    let mut watcher_rss_at_10 = None;
+    let mut watcher_rss_at_100 = 0.0;
     let mut killed_at: Option<(Instant, i64)> = None;
     let mut outage = Duration::ZERO;
     let mut last_processed = 0;
@@ -175,6 +178,7 @@ async fn run_one(
         last_processed = processed;
         if rss_at_10.is_none() && processed * 10 >= leads as i64 {
             rss_at_10 = Some(servers.iter().map(|s| s.memory().rss_mb).sum::<f64>());
+            watcher_rss_at_10 = Some(servers[watcher].memory().rss_mb);
         }
         if kill && killed_at.is_none() && processed * 2 >= leads as i64 {
             progress!("  SIGKILL at {processed}/{leads}");
@@ -191,6 +195,7 @@ async fn run_one(
             || progress["state"] == "CANCELED"
         {
             rss_at_100 = servers.iter().map(|s| s.memory().rss_mb).sum::<f64>();
+            watcher_rss_at_100 = servers[watcher].memory().rss_mb;
             final_state = progress;
             if final_state["state"] != "SUCCEEDED" {
                 bail!("the job ended {}", final_state["state"]);
@@ -227,6 +232,8 @@ async fn run_one(
         "progress_events": events,
         "rss_at_10_mb": round(rss_at_10.unwrap_or(0.0), 1),
         "rss_at_100_mb": round(rss_at_100, 1),
+        "watcher_rss_at_10_mb": round(watcher_rss_at_10.unwrap_or(0.0), 1),
+        "watcher_rss_at_100_mb": round(watcher_rss_at_100, 1),
         "counts": counts,
     }))
 }
