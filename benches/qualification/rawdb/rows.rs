@@ -32,8 +32,19 @@ fn word(n: u64, which: u64, len: usize) -> String {
     letters
 }
 
+/// A North American number unique for every `n` below 78,900,000 (ten area codes, every
+/// exchange from 201, every line), as valid numbers compare in E.164.
+fn phone(n: u64) -> String {
+    const AREAS: [u64; 10] = [206, 425, 503, 512, 303, 617, 312, 404, 602, 919];
+    let line = n % 10_000;
+    let exchange = 201 + (n / 10_000) % 789;
+    let area = AREAS[((n / 7_890_000) % 10) as usize];
+    format!("+1 ({area}) {exchange}-{line:04}")
+}
+
 /// An open lead (the defaults of a new lead) with values unique within the run, and names,
-/// streets and postal codes unlike each other's.
+/// streets and postal codes unlike each other's; websites on their own registrable domain and
+/// phones that parse, so that rules on those compare distinct values.
 pub fn make_lead(n: u64, salt: &Salt, owner: Uuid, now: DateTime<Utc>) -> lead::Model {
     let s = &salt.text;
     let mixed = n ^ (u64::from(salt.digits) << 40);
@@ -43,11 +54,11 @@ pub fn make_lead(n: u64, salt: &Salt, owner: Uuid, now: DateTime<Utc>) -> lead::
         first_name: Some(word(mixed, 1, 7)),
         last_name: word(mixed, 2, 9),
         job_title: Some("Purchasing Manager".to_owned()),
-        business_phone: Some(format!("+1 (555) {:03}-{n:010}", salt.digits)),
+        business_phone: Some(phone(n)),
         mobile_phone: None,
         email: Some(format!("lead{n}.{s}@bench.example.com")),
         company_name: Some(format!("{} {}", word(mixed, 3, 9), word(mixed, 4, 6))),
-        website: Some(format!("https://www.company{n}-{s}.example.com/")),
+        website: Some(format!("https://www.company{n}-{s}.com/")),
         street1: Some(format!("{} {} Street", n % 9_999 + 1, word(mixed, 5, 8))),
         street2: None,
         street3: None,
