@@ -237,6 +237,36 @@ fn concurrent(
     }
 }
 
+/// A job run's start call, first progress event and longest gap between progress events
+/// (a goal: at most a second).
+fn progress_figures(
+    lines: &mut Vec<Line>,
+    goals: &mut serde_json::Map<String, Value>,
+    (scenario, gap_figure): (&str, &str),
+    gap_key: &str,
+    run: &Value,
+) {
+    let num = |k: &str| run[k].as_f64();
+    lines.push(line(
+        scenario,
+        "start call / first progress (s)",
+        format!(
+            "{:.3} / {:.3}",
+            num("start_call_s").unwrap_or(0.0),
+            num("first_progress_s").unwrap_or(0.0)
+        ),
+    ));
+    let gap = num("longest_gap_s");
+    goal(
+        lines,
+        goals,
+        (scenario, gap_figure, gap_key),
+        gap,
+        ("<= 1", gap.map(|g| g <= GOAL_JOB_PROGRESS_GAP_S)),
+        format!("{:.2}", gap.unwrap_or(0.0)),
+    );
+}
+
 /// The job scenario's lines and goals (issue #14): throughput against the bulk scenario, memory
 /// flat from 10 % to 100 %, progress at least once a second, two processes at least as fast as
 /// one, and a killed run that still qualifies every lead exactly once.
@@ -304,27 +334,12 @@ fn job(
                 format!("{:.0}", lps.unwrap_or(0.0)),
             ));
         }
-        lines.push(line(
-            &scenario,
-            "start call / first progress (s)",
-            format!(
-                "{:.3} / {:.3}",
-                num(run, "start_call_s").unwrap_or(0.0),
-                num(run, "first_progress_s").unwrap_or(0.0)
-            ),
-        ));
-        let gap = num(run, "longest_gap_s");
-        goal(
+        progress_figures(
             lines,
             goals,
-            (
-                &scenario,
-                "longest gap between progress events (s)",
-                &key("longest_gap"),
-            ),
-            gap,
-            ("<= 1", gap.map(|g| g <= GOAL_JOB_PROGRESS_GAP_S)),
-            format!("{:.2}", gap.unwrap_or(0.0)),
+            (&scenario, "longest gap between progress events (s)"),
+            &key("longest_gap"),
+            run,
         );
         let (at_10, at_100) = (num(run, "rss_at_10_mb"), num(run, "rss_at_100_mb"));
         let rss_ratio = match (at_100, at_10) {
@@ -363,27 +378,15 @@ fn job(
                 _ => format!("{:.0}", lps.unwrap_or(0.0)),
             },
         ));
-        lines.push(line(
-            &scenario,
-            "start call / first progress (s)",
-            format!(
-                "{:.3} / {:.3}",
-                num(run, "start_call_s").unwrap_or(0.0),
-                num(run, "first_progress_s").unwrap_or(0.0)
-            ),
-        ));
-        let gap = num(run, "longest_gap_s");
-        goal(
+        progress_figures(
             lines,
             goals,
             (
                 &scenario,
                 "longest gap between progress events, outside the outage (s)",
-                "job_killed_longest_gap",
             ),
-            gap,
-            ("<= 1", gap.map(|g| g <= GOAL_JOB_PROGRESS_GAP_S)),
-            format!("{:.2}", gap.unwrap_or(0.0)),
+            "job_killed_longest_gap",
+            run,
         );
         lines.push(line(
             &scenario,
