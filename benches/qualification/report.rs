@@ -267,6 +267,33 @@ fn progress_figures(
     );
 }
 
+/// Server RSS at 10 % and at 100 % of a job, and the goal that the second stays within 1.3 x
+/// the first.
+fn rss_trend(
+    lines: &mut Vec<Line>,
+    goals: &mut serde_json::Map<String, Value>,
+    (scenario, figure, key): (&str, &str, &str),
+    (at_10, at_100): (Option<f64>, Option<f64>),
+) {
+    let ratio = match (at_100, at_10) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    };
+    goal(
+        lines,
+        goals,
+        (scenario, figure, key),
+        ratio,
+        ("100 % <= 1.3 x 10 %", ratio.map(|r| r <= GOAL_RSS_RATIO)),
+        format!(
+            "{:.1} / {:.1} ({:.2})",
+            at_10.unwrap_or(0.0),
+            at_100.unwrap_or(0.0),
+            ratio.unwrap_or(0.0)
+        ),
+    );
+}
+
 /// The job scenario's lines and goals (issue #14): throughput against the bulk scenario, memory
 /// flat from 10 % to 100 %, progress at least once a second, two processes at least as fast as
 /// one, and a killed run that still qualifies every lead exactly once.
@@ -341,12 +368,7 @@ fn job(
             &key("longest_gap"),
             run,
         );
-        let (at_10, at_100) = (num(run, "rss_at_10_mb"), num(run, "rss_at_100_mb"));
-        let rss_ratio = match (at_100, at_10) {
-            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-            _ => None,
-        };
-        goal(
+        rss_trend(
             lines,
             goals,
             (
@@ -354,17 +376,7 @@ fn job(
                 "server RSS at 10 % / 100 % (MB)",
                 &key("rss_ratio"),
             ),
-            rss_ratio,
-            (
-                "100 % <= 1.3 x 10 %",
-                rss_ratio.map(|r| r <= GOAL_RSS_RATIO),
-            ),
-            format!(
-                "{:.1} / {:.1} ({:.2})",
-                at_10.unwrap_or(0.0),
-                at_100.unwrap_or(0.0),
-                rss_ratio.unwrap_or(0.0)
-            ),
+            (num(run, "rss_at_10_mb"), num(run, "rss_at_100_mb")),
         );
     }
     for (scenario, run) in killed_runs {
@@ -398,15 +410,7 @@ fn job(
             ),
         ));
         if run["processes"].as_u64().unwrap_or(1) > 1 {
-            let (at_10, at_100) = (
-                num(run, "watcher_rss_at_10_mb"),
-                num(run, "watcher_rss_at_100_mb"),
-            );
-            let ratio = match (at_100, at_10) {
-                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-                _ => None,
-            };
-            goal(
+            rss_trend(
                 lines,
                 goals,
                 (
@@ -414,13 +418,9 @@ fn job(
                     "RSS at 10 % / 100 % of the process never killed (MB)",
                     "job_killed_watcher_rss_ratio",
                 ),
-                ratio,
-                ("100 % <= 1.3 x 10 %", ratio.map(|r| r <= GOAL_RSS_RATIO)),
-                format!(
-                    "{:.1} / {:.1} ({:.2})",
-                    at_10.unwrap_or(0.0),
-                    at_100.unwrap_or(0.0),
-                    ratio.unwrap_or(0.0)
+                (
+                    num(run, "watcher_rss_at_10_mb"),
+                    num(run, "watcher_rss_at_100_mb"),
                 ),
             );
         }
