@@ -104,6 +104,14 @@ impl AppError {
         }
     }
 
+    /// The input field a `BAD_USER_INPUT` names (`extensions.field`).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::BadUserInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The message a client sees.
     pub fn message(&self) -> String {
         match self {

@@ -16,6 +16,7 @@ pub mod m20261130_000007_text_search_indexes;
 mod m20261130_000008_persisted_operations;
 pub mod m20261130_000009_matching_normalization;
 pub mod m20261130_000010_custom_fields;
+mod m20261130_000011_custom_field_storage;
 mod sql;
 
 /// Applies leadq's migrations.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_persisted_operations::Migration),
             Box::new(m20261130_000009_matching_normalization::Migration),
             Box::new(m20261130_000010_custom_fields::Migration),
+            Box::new(m20261130_000011_custom_field_storage::Migration),
         ]
     }
 }

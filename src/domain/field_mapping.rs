@@ -81,11 +81,12 @@ fields!(
 );
 
 fields!(
-    /// An account's standard fields that standard mappings fill.
+    /// An account's standard fields that mappings may fill.
     AccountField {
         Name = "name",
         Website = "website",
         Phone = "phone",
+        Email = "email",
         Street1 = "street1",
         Street2 = "street2",
         Street3 = "street3",
@@ -97,7 +98,7 @@ fields!(
 );
 
 fields!(
-    /// A contact's standard fields that standard mappings fill.
+    /// A contact's standard fields that mappings may fill.
     ContactField {
         FirstName = "firstName",
         LastName = "lastName",
@@ -116,7 +117,7 @@ fields!(
 );
 
 fields!(
-    /// An opportunity's standard fields that standard mappings fill.
+    /// An opportunity's standard fields that mappings may fill.
     OpportunityField {
         Topic = "topic",
         Contact = "contact",
@@ -148,9 +149,9 @@ impl LeadField {
             JobTitle => Shape::text(limits::JOB_TITLE),
             BusinessPhone => Shape::text(limits::BUSINESS_PHONE),
             MobilePhone => Shape::text(limits::MOBILE_PHONE),
-            Email => Shape::text(100),
+            Email => Shape::text(limits::EMAIL),
             CompanyName => Shape::text(limits::COMPANY_NAME),
-            Website => Shape::text(200),
+            Website => Shape::text(limits::WEBSITE),
             Street1 | Street2 | Street3 => Shape::text(limits::STREET),
             City => Shape::text(limits::CITY),
             StateOrProvince => Shape::text(limits::STATE_OR_PROVINCE),
@@ -240,6 +241,62 @@ impl TargetField {
             Self::Contact(f) => f.api_name(),
             Self::Opportunity(f) => f.api_name(),
         }
+    }
+
+    /// The field's type, for the compatibility check of an added mapping onto it; `None` for
+    /// the opportunity's `account` and `contact`, which only the resulting records fill.
+    pub fn shape(self) -> Option<Shape> {
+        use limits::*;
+        let text = |max| Some(Shape::text(max));
+        match self {
+            Self::Account(f) => match f {
+                AccountField::Name => text(ACCOUNT_NAME),
+                AccountField::Website => text(WEBSITE),
+                AccountField::Phone => text(BUSINESS_PHONE),
+                AccountField::Email => text(EMAIL),
+                AccountField::Street1 | AccountField::Street2 | AccountField::Street3 => {
+                    text(STREET)
+                }
+                AccountField::City => text(CITY),
+                AccountField::StateOrProvince => text(STATE_OR_PROVINCE),
+                AccountField::PostalCode => text(POSTAL_CODE),
+                AccountField::CountryOrRegion => text(COUNTRY_OR_REGION),
+            },
+            Self::Contact(f) => match f {
+                ContactField::FirstName => text(FIRST_NAME),
+                ContactField::LastName => text(LAST_NAME),
+                ContactField::JobTitle => text(JOB_TITLE),
+                ContactField::BusinessPhone => text(BUSINESS_PHONE),
+                ContactField::MobilePhone => text(MOBILE_PHONE),
+                ContactField::Email => text(EMAIL),
+                ContactField::Street1 | ContactField::Street2 | ContactField::Street3 => {
+                    text(STREET)
+                }
+                ContactField::City => text(CITY),
+                ContactField::StateOrProvince => text(STATE_OR_PROVINCE),
+                ContactField::PostalCode => text(POSTAL_CODE),
+                ContactField::CountryOrRegion => text(COUNTRY_OR_REGION),
+            },
+            Self::Opportunity(f) => match f {
+                OpportunityField::Topic => text(TOPIC),
+                OpportunityField::Description => text(DESCRIPTION),
+                OpportunityField::BudgetAmount => Some(Shape::of(FieldType::Decimal)),
+                OpportunityField::PurchaseTimeframe => {
+                    Some(options(entity::PurchaseTimeframe::as_str))
+                }
+                OpportunityField::PurchaseProcess => Some(options(entity::PurchaseProcess::as_str)),
+                OpportunityField::DecisionMaker => Some(Shape::of(FieldType::Boolean)),
+                OpportunityField::Account | OpportunityField::Contact => None,
+            },
+        }
+    }
+
+    /// An e-mail address field: only the lead's `email` (validated as an address) may fill it.
+    pub fn is_email(self) -> bool {
+        matches!(
+            self,
+            Self::Account(AccountField::Email) | Self::Contact(ContactField::Email)
+        )
     }
 
     /// The standard field of `record` with this API name.

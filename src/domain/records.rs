@@ -88,6 +88,8 @@ pub mod limits {
     pub const BUSINESS_PHONE: usize = 50;
     pub const MOBILE_PHONE: usize = 20;
     pub const COMPANY_NAME: usize = 100;
+    pub const EMAIL: usize = 100;
+    pub const WEBSITE: usize = 200;
     pub const ACCOUNT_NAME: usize = 160;
     pub const DESCRIPTION: usize = 2000;
     pub const INDUSTRY: usize = 100;

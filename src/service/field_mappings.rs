@@ -1,6 +1,8 @@
 //! Field mappings as data (`field_mappings`): the standard rows the migrations seed (System
 //! Administrators disable and re-enable them) and the administrators' own, from a lead field
-//! (standard or custom) onto a custom field of the account, contact or opportunity. Type
+//! (standard or custom) onto a field of the account, contact or opportunity (standard or
+//! custom). At most one enabled mapping fills a field (a partial unique index backs the checks
+//! here): a standard field's own row is disabled before another mapping may fill it. Type
 //! compatibility (`domain::custom_field::compatible`) is checked when a mapping is saved, and
 //! again when a source field's options grow, never at qualification time. Every change is
 //! audited and counted in `config_versions.custom_fields`; [`compile`] turns the rows into the
@@ -22,7 +24,7 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::custom_field::{self, Definition};
 use crate::domain::field_mapping::{FIELD_MAPPINGS, LeadField, TargetField, TargetRecord};
-use crate::domain::qualification::{CustomMapping, CustomSource, Mappings};
+use crate::domain::qualification::{CustomMapping, CustomSource, Mappings, StandardTargetMapping};
 use crate::error::{AppError, AppResult};
 
 /// Every mapping: the standard ones in table order, then the added ones, oldest first.
@@ -61,7 +63,21 @@ pub fn compile_rows(rows: &[mapping::Model], definitions: &[Definition]) -> Mapp
     };
     let mut mappings = Mappings {
         standard: Vec::new(),
+        onto_standard: Vec::new(),
         custom: Vec::new(),
+        required: definitions
+            .iter()
+            .filter(|d| d.required && !d.archived)
+            .filter_map(|d| {
+                let record = match d.record_type {
+                    RecordType::Account => MappingTargetType::Account,
+                    RecordType::Contact => MappingTargetType::Contact,
+                    RecordType::Opportunity => MappingTargetType::Opportunity,
+                    _ => return None,
+                };
+                Some((record, d.clone()))
+            })
+            .collect(),
     };
     for row in rows.iter().filter(|r| r.enabled) {
         if row.standard {
@@ -74,15 +90,21 @@ pub fn compile_rows(rows: &[mapping::Model], definitions: &[Definition]) -> Mapp
             }
             continue;
         }
-        let Some(target) = live(record_type(row.target), &row.target_field) else {
-            continue;
-        };
         let source = match LeadField::from_api_name(&row.source_field) {
             Some(field) => CustomSource::Lead(field),
             None => match live(RecordType::Lead, &row.source_field) {
                 Some(d) => CustomSource::Custom(d.clone()),
                 None => continue,
             },
+        };
+        if let Some(target) = TargetField::from_api_name(row.target, &row.target_field) {
+            mappings
+                .onto_standard
+                .push(StandardTargetMapping { source, target });
+            continue;
+        }
+        let Some(target) = live(record_type(row.target), &row.target_field) else {
+            continue;
         };
         mappings.custom.push(CustomMapping {
             source,
@@ -108,35 +130,42 @@ pub struct NewMapping {
     pub target_field: String,
 }
 
-/// Adds a mapping from a lead field onto a custom field of the target record.
+/// Adds a mapping from a lead field onto a field of the target record: a custom field, or a
+/// standard one whose own standard mapping (if it has one) is disabled.
 pub async fn add(db: &Db, actor: &Actor, new: NewMapping) -> AppResult<mapping::Model> {
     ensure_admin(actor, "field mappings")?;
     let txn = db.begin_write().await?;
     let definitions = custom_fields::definitions(&txn).await?;
     let target_type = record_type(new.target);
-    if TargetField::from_api_name(new.target, &new.target_field).is_some() {
-        return Err(AppError::bad_input(
-            "targetField",
-            format!(
-                "{} is a standard field of {}: it is filled by its standard mapping (which may \
-                 be disabled); added mappings fill custom fields",
-                new.target_field,
-                new.target.as_str()
-            ),
-        ));
-    }
-    let Some(target) = definitions
-        .iter()
-        .find(|d| d.record_type == target_type && d.name == new.target_field && !d.archived)
-    else {
-        return Err(AppError::bad_input(
-            "targetField",
-            format!(
-                "{} has no custom field named {}",
-                new.target.as_str(),
-                new.target_field
-            ),
-        ));
+    let standard_target = TargetField::from_api_name(new.target, &new.target_field);
+    let target_shape = match standard_target {
+        Some(field) => field.shape().ok_or_else(|| {
+            AppError::bad_input(
+                "targetField",
+                format!(
+                    "{}.{} is set from the qualification's resulting record; no lead field can \
+                     be mapped onto it",
+                    new.target.as_str(),
+                    new.target_field
+                ),
+            )
+        })?,
+        None => match definitions
+            .iter()
+            .find(|d| d.record_type == target_type && d.name == new.target_field && !d.archived)
+        {
+            Some(target) => target.shape.clone(),
+            None => {
+                return Err(AppError::bad_input(
+                    "targetField",
+                    format!(
+                        "{} has no standard or custom field named {}",
+                        new.target.as_str(),
+                        new.target_field
+                    ),
+                ));
+            }
+        },
     };
     let source_shape = match LeadField::from_api_name(&new.source_field) {
         Some(field) => field.shape(),
@@ -152,29 +181,31 @@ pub async fn add(db: &Db, actor: &Actor, new: NewMapping) -> AppResult<mapping::
             }
         },
     };
-    if !custom_field::compatible(&source_shape, &target.shape) {
+    if standard_target.is_some_and(TargetField::is_email)
+        && LeadField::from_api_name(&new.source_field) != Some(LeadField::Email)
+    {
+        return Err(AppError::bad_input(
+            "sourceField",
+            format!(
+                "LEAD.{} cannot be mapped onto {}.{}: an e-mail field only takes the lead's \
+                 email, which is checked as an address",
+                new.source_field,
+                new.target.as_str(),
+                new.target_field
+            ),
+        ));
+    }
+    if !custom_field::compatible(&source_shape, &target_shape) {
         return Err(incompatible(
             &new.source_field,
             &source_shape,
             new.target,
             &new.target_field,
-            &target.shape,
+            &target_shape,
         ));
     }
-    let taken = mapping::Entity::find()
-        .filter(mapping::Column::Target.eq(new.target))
-        .filter(mapping::Column::TargetField.eq(new.target_field.clone()))
-        .one(&txn)
-        .await?;
-    if taken.is_some() {
-        return Err(AppError::bad_input(
-            "targetField",
-            format!(
-                "{}.{} already has a mapping; remove it first",
-                new.target.as_str(),
-                new.target_field
-            ),
-        ));
+    if let Some(filling) = enabled_onto(&txn, new.target, &new.target_field).await? {
+        return Err(already_filled(&filling));
     }
     let saved = mapping::Model {
         id: super::new_id(),
@@ -233,6 +264,36 @@ fn describe(shape: &custom_field::Shape) -> String {
     }
 }
 
+/// The enabled mapping that fills `target.field`, if any.
+async fn enabled_onto(
+    conn: &impl ConnectionTrait,
+    target: TargetRecord,
+    field: &str,
+) -> AppResult<Option<mapping::Model>> {
+    Ok(mapping::Entity::find()
+        .filter(mapping::Column::Target.eq(target))
+        .filter(mapping::Column::TargetField.eq(field))
+        .filter(mapping::Column::Enabled.eq(true))
+        .one(conn)
+        .await?)
+}
+
+fn already_filled(filling: &mapping::Model) -> AppError {
+    let how = match filling.standard {
+        true => "its standard mapping; disable that one first",
+        false => "an added mapping; remove or disable that one first",
+    };
+    AppError::bad_input(
+        "targetField",
+        format!(
+            "{}.{} is already filled from LEAD.{} by {how}",
+            filling.target.as_str(),
+            filling.target_field,
+            filling.source_field
+        ),
+    )
+}
+
 async fn get(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<mapping::Model> {
     mapping::Entity::find_by_id(id)
         .one(conn)
@@ -276,6 +337,14 @@ pub async fn set_enabled(
     ensure_admin(actor, "field mappings")?;
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
+    if enabled && !before.enabled {
+        if let Some(filling) = enabled_onto(&txn, before.target, &before.target_field).await? {
+            return Err(AppError::bad_input(
+                "id",
+                already_filled(&filling).message(),
+            ));
+        }
+    }
     let mut model = before.clone().into_active_model();
     model.enabled = Set(enabled);
     let saved = model.update(&txn).await?;

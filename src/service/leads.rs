@@ -70,8 +70,8 @@ pub enum Projection {
 }
 
 /// The leads whose custom field `filter.name` satisfies the filter: a subquery on
-/// `custom_field_values` that the `(field_id, text_value | number_value, record_id)` indexes
-/// answer, after the definition is found through its unique `(record_type, name)`.
+/// `custom_field_values` that the partial `(field_id, text_value | number_value, record_id)`
+/// indexes on lead values answer, after the definition is found through its unique `(record_type, name)`.
 fn custom_condition(filter: &CustomFilter) -> sea_orm::sea_query::SimpleExpr {
     use entity::{custom_field_definition as d, custom_field_value as v};
     use rust_decimal::prelude::ToPrimitive;
@@ -86,7 +86,10 @@ fn custom_condition(filter: &CustomFilter) -> sea_orm::sea_query::SimpleExpr {
         )
         .and_where(Expr::col((d::Entity, d::Column::RecordType)).eq(RecordType::Lead.as_str()))
         .and_where(Expr::col((d::Entity, d::Column::Name)).eq(filter.name.clone()))
-        .and_where(Expr::col((d::Entity, d::Column::Archived)).eq(false));
+        .and_where(Expr::col((d::Entity, d::Column::Archived)).eq(false))
+        // A literal, not a parameter: the value indexes are partial on exactly this condition
+        // (migration 000011), and a planner only uses them when the query states it.
+        .and_where(Expr::cust("custom_field_values.record_type = 'LEAD'"));
     let compare =
         |projection: &Projection,
          op: fn(Expr, sea_orm::Value) -> sea_orm::sea_query::SimpleExpr| match projection {

@@ -873,3 +873,314 @@ async fn the_custom_value_filter_is_answered_by_the_value_indexes() {
         );
     }
 }
+
+const TOGGLE: &str = "mutation($id: ID!, $enabled: Boolean!) { setFieldMappingEnabled(input:
+    { id: $id, enabled: $enabled }) { mapping { enabled } } }";
+
+async fn standard_row(app: &TestApp, target: &str, target_field: &str) -> Value {
+    let listed = app
+        .ok(
+            "{ fieldMappings { id target sourceField targetField standard enabled } }",
+            json!({}),
+        )
+        .await;
+    listed["fieldMappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["target"] == target && r["targetField"] == target_field && r["standard"] == true
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no standard mapping onto {target}.{target_field}"))
+}
+
+async fn add_refused(app: &TestApp, target: &str, source: &str, target_field: &str) -> Value {
+    let body = app
+        .graphql(
+            ADD_MAPPING,
+            json!({ "input": { "target": target, "sourceField": source,
+                               "targetField": target_field } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        "BAD_USER_INPUT",
+        "{source} → {target_field}: {body:#}"
+    );
+    body
+}
+
+#[tokio::test]
+async fn added_mappings_fill_standard_fields_once_their_own_mapping_is_disabled() {
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "legalName", "label": "Legal name", "type": "TEXT",
+                "maxLength": 120 }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "dealSize", "label": "Deal size",
+                "type": "DECIMAL" }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "remarks", "label": "Remarks", "type": "TEXT",
+                "maxLength": 80 }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "vip", "label": "VIP", "type": "BOOLEAN" }),
+    )
+    .await;
+
+    // A standard field filled by its enabled standard mapping takes no second one.
+    let body = add_refused(&app, "ACCOUNT", "legalName", "name").await;
+    assert_eq!(error_field(&body), "targetField", "{body:#}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disable"),
+        "{body:#}"
+    );
+    // Types are checked as for custom targets; an e-mail field takes only the lead's email;
+    // the opportunity's account comes from the resulting account only.
+    for (target, source, target_field, field_name) in [
+        ("OPPORTUNITY", "vip", "budgetAmount", "sourceField"),
+        ("ACCOUNT", "remarks", "email", "sourceField"),
+        ("CONTACT", "companyName", "mobilePhone", "sourceField"),
+        ("OPPORTUNITY", "legalName", "account", "targetField"),
+        ("ACCOUNT", "legalName", "fax", "targetField"),
+    ] {
+        let body = add_refused(&app, target, source, target_field).await;
+        assert_eq!(
+            error_field(&body),
+            field_name,
+            "{source} → {target_field}: {body:#}"
+        );
+    }
+
+    // The account's name from the legal name, its e-mail (no standard mapping) from the
+    // lead's, the opportunity's budget from the deal size.
+    let name = standard_row(&app, "ACCOUNT", "name").await;
+    app.ok(TOGGLE, json!({ "id": name["id"], "enabled": false }))
+        .await;
+    let legal = map(&app, "ACCOUNT", "legalName", "name").await;
+    assert_eq!(legal["standard"], false);
+    map(&app, "ACCOUNT", "email", "email").await;
+    let budget = standard_row(&app, "OPPORTUNITY", "budgetAmount").await;
+    app.ok(TOGGLE, json!({ "id": budget["id"], "enabled": false }))
+        .await;
+    map(&app, "OPPORTUNITY", "dealSize", "budgetAmount").await;
+
+    // The standard name mapping cannot come back while the added one fills the field.
+    let body = app
+        .graphql(TOGGLE, json!({ "id": name["id"], "enabled": true }))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(error_field(&body), "id", "{body:#}");
+
+    let records = "outcome account { name email } opportunities { budgetAmount }";
+    let lead = lead_with(
+        &app,
+        json!({ "companyName": "Contoso", "email": "buyer@contoso.example",
+                "budgetAmount": "99",
+                "customFields": [{ "name": "legalName", "value": "Contoso Holdings Ltd." },
+                                 { "name": "dealSize", "value": "125000.5" }] }),
+    )
+    .await;
+    let preview = app
+        .ok(
+            "query($input: QualifyLeadInput!) { previewQualification(input: $input) {
+                account { fields { field sourceField value } } } }",
+            json!({ "input": { "leadId": lead["id"] } }),
+        )
+        .await["previewQualification"]
+        .clone();
+    assert!(
+        preview["account"]["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({
+            "field": "Account Name", "sourceField": "Legal name",
+            "value": "Contoso Holdings Ltd." })),
+        "{preview:#}"
+    );
+    let data = app
+        .ok(
+            &format!(
+                "mutation($input: QualifyLeadInput!) {{ qualifyLead(input: $input) {{ {records} }} }}"
+            ),
+            json!({ "input": { "leadId": lead["id"] } }),
+        )
+        .await;
+    let qualified = &data["qualifyLead"];
+    assert_eq!(qualified["outcome"], "QUALIFIED", "{data:#}");
+    assert_eq!(qualified["account"]["name"], "Contoso Holdings Ltd.");
+    assert_eq!(qualified["account"]["email"], "buyer@contoso.example");
+    assert_eq!(qualified["opportunities"][0]["budgetAmount"], "125000.50");
+
+    // In bulk: a lead without a legal name keeps its company as the account's name; a deal size
+    // that is no money amount refuses that lead alone, with the field named.
+    let plain = lead_with(
+        &app,
+        json!({ "companyName": "Plain Co", "lastName": "Plain" }),
+    )
+    .await;
+    let odd = lead_with(
+        &app,
+        json!({ "companyName": "Odd Co", "lastName": "Odd",
+                "customFields": [{ "name": "dealSize", "value": "-3" }] }),
+    )
+    .await;
+    let bulk = app
+        .ok(
+            &format!(
+                "mutation($input: QualifyLeadsInput!) {{ qualifyLeads(input: $input) {{
+                    qualifiedCount results {{ leadId {records}
+                    error {{ code field }} }} }} }}"
+            ),
+            json!({ "input": { "leadIds": [plain["id"], odd["id"]] } }),
+        )
+        .await["qualifyLeads"]
+        .clone();
+    assert_eq!(bulk["qualifiedCount"], 1, "{bulk:#}");
+    let results = bulk["results"].as_array().unwrap();
+    let plain_result = results.iter().find(|r| r["leadId"] == plain["id"]).unwrap();
+    assert_eq!(plain_result["account"]["name"], "Plain Co", "{bulk:#}");
+    assert_eq!(
+        plain_result["opportunities"][0]["budgetAmount"],
+        Value::Null
+    );
+    let odd_result = results.iter().find(|r| r["leadId"] == odd["id"]).unwrap();
+    assert_eq!(odd_result["error"]["code"], "BAD_USER_INPUT", "{bulk:#}");
+    assert_eq!(odd_result["error"]["field"], "budgetAmount", "{bulk:#}");
+    let state = app
+        .ok(
+            "query($id: ID!) { lead(id: $id) { state } }",
+            json!({ "id": odd["id"] }),
+        )
+        .await;
+    assert_eq!(
+        state["lead"]["state"], "OPEN",
+        "nothing written for the refused lead"
+    );
+
+    // Removed, the standard mapping is back and fills the name again.
+    app.ok(
+        "mutation($id: ID!) { removeFieldMapping(input: { id: $id }) { mapping { id } } }",
+        json!({ "id": legal["id"] }),
+    )
+    .await;
+    app.ok(TOGGLE, json!({ "id": name["id"], "enabled": true }))
+        .await;
+    let lead = lead_with(
+        &app,
+        json!({ "companyName": "Back Co", "lastName": "Back",
+                "customFields": [{ "name": "legalName", "value": "Back Holdings" }] }),
+    )
+    .await;
+    let data = app
+        .ok(
+            "mutation($input: QualifyLeadInput!) { qualifyLead(input: $input) {
+                account { name } } }",
+            json!({ "input": { "leadId": lead["id"] } }),
+        )
+        .await;
+    assert_eq!(data["qualifyLead"]["account"]["name"], "Back Co");
+}
+
+#[tokio::test]
+async fn required_custom_fields_of_created_records_must_be_filled_by_the_mappings() {
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "OPPORTUNITY", "name": "region", "label": "Sales region",
+                "type": "CHOICE", "options": ["EMEA", "AMER"], "required": true }),
+    )
+    .await;
+    let lead = lead_with(
+        &app,
+        json!({ "lastName": "Needs", "companyName": "Region Co" }),
+    )
+    .await;
+    let qualify = "mutation($input: QualifyLeadInput!) { qualifyLead(input: $input) {
+        outcome opportunities { customFields { name value } } } }";
+
+    // Nothing fills it: refused, naming the field, and the preview says so before.
+    let preview = app
+        .ok(
+            "query($input: QualifyLeadInput!) { previewQualification(input: $input) {
+                error { code field } } }",
+            json!({ "input": { "leadId": lead["id"] } }),
+        )
+        .await;
+    assert_eq!(
+        preview["previewQualification"]["error"],
+        json!({ "code": "BAD_USER_INPUT", "field": "customFields.region" }),
+        "{preview:#}"
+    );
+    let body = app
+        .graphql(qualify, json!({ "input": { "leadId": lead["id"] } }))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+    assert_eq!(error_field(&body), "customFields.region", "{body:#}");
+    let counts = app
+        .ok("{ accounts(first: 10) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        counts["accounts"]["totalCount"], 0,
+        "nothing half-written: {counts:#}"
+    );
+
+    // Mapped from a lead field: a lead with the value qualifies, one without is refused.
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "region", "label": "Region",
+                "type": "CHOICE", "options": ["EMEA", "AMER"] }),
+    )
+    .await;
+    map(&app, "OPPORTUNITY", "region", "region").await;
+    let with = lead_with(
+        &app,
+        json!({ "lastName": "Has", "companyName": "Has Co",
+                "customFields": [{ "name": "region", "value": "EMEA" }] }),
+    )
+    .await;
+    let data = app
+        .ok(qualify, json!({ "input": { "leadId": with["id"] } }))
+        .await;
+    assert_eq!(data["qualifyLead"]["outcome"], "QUALIFIED");
+    assert_eq!(
+        values(&data["qualifyLead"]["opportunities"][0]),
+        json!({ "region": "EMEA" })
+    );
+    let body = app
+        .graphql(qualify, json!({ "input": { "leadId": lead["id"] } }))
+        .await;
+    assert_eq!(error_field(&body), "customFields.region", "{body:#}");
+
+    // Optional again: the lead without a region qualifies.
+    let definitions = app
+        .ok(
+            "{ customFieldDefinitions(recordType: OPPORTUNITY) { id } }",
+            json!({}),
+        )
+        .await;
+    app.ok(
+        "mutation($input: UpdateCustomFieldInput!) { updateCustomField(input: $input) {
+            definition { required } } }",
+        json!({ "input": { "id": definitions["customFieldDefinitions"][0]["id"],
+                           "required": false } }),
+    )
+    .await;
+    let data = app
+        .ok(qualify, json!({ "input": { "leadId": lead["id"] } }))
+        .await;
+    assert_eq!(data["qualifyLead"]["outcome"], "QUALIFIED");
+}

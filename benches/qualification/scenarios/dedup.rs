@@ -60,8 +60,13 @@ pub async fn run(dbs: &Databases, options: &Options) -> Result<Vec<Value>> {
                 }
             }
             let mappings = leadq::domain::qualification::Mappings::default();
-            let account = leadq::domain::qualification::mapped_account(&l, owner, now, &mappings);
-            let contact = leadq::domain::qualification::mapped_contact(&l, owner, now, &mappings);
+            let none = std::collections::HashMap::new();
+            let account =
+                leadq::domain::qualification::mapped_account(&l, &none, owner, now, &mappings)
+                    .map_err(|e| anyhow!("mapped_account: {}", e.message()))?;
+            let contact =
+                leadq::domain::qualification::mapped_contact(&l, &none, owner, now, &mappings)
+                    .map_err(|e| anyhow!("mapped_contact: {}", e.message()))?;
             let started = Instant::now();
             let accounts = leadq::service::duplicates::account_matches(&db.read, &account)
                 .await

@@ -3,8 +3,9 @@
 //! shows.
 //!
 //! [`Mappings`] is what a run applies: the enabled standard rows (typed, see
-//! `domain::field_mapping`) and the enabled mappings onto custom fields, compiled once per
-//! configuration version by `service::field_mappings`. Standard fields are copied by matching on
+//! `domain::field_mapping`), the enabled added mappings onto standard fields (applied after the
+//! standard rows, whose row for the same field is then disabled) and onto custom fields, compiled
+//! once per configuration version by `service::field_mappings`. Standard fields are copied by matching on
 //! the field enums, so no column is looked up by name at run time; custom values are converted
 //! by `domain::custom_field::convert`, which cannot fail for a pair the mapping's save accepted.
 
@@ -22,8 +23,8 @@ use crate::domain::field_mapping::{
     TargetField, TargetRecord,
 };
 use crate::domain::new_id;
-use crate::domain::values::format_cents;
-use crate::error::AppResult;
+use crate::domain::values::{Money, format_cents};
+use crate::error::{AppError, AppResult};
 
 /// Where a mapping onto a custom field takes its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +36,15 @@ pub enum CustomSource {
 }
 
 impl CustomSource {
-    fn shape(&self) -> Shape {
+    /// The lead's value (canonical JSON of [`Self::shape`]); `None` when empty.
+    fn value(&self, lead: &lead::Model, lead_custom: &HashMap<Uuid, Value>) -> Option<Value> {
+        match self {
+            Self::Lead(field) => field.json(lead),
+            Self::Custom(definition) => lead_custom.get(&definition.id).cloned(),
+        }
+    }
+
+    pub fn shape(&self) -> Shape {
         match self {
             Self::Lead(field) => field.shape(),
             Self::Custom(definition) => definition.shape.clone(),
@@ -58,21 +67,62 @@ pub struct CustomMapping {
     pub record: TargetRecord,
 }
 
+/// An enabled added mapping onto a standard field of a target record (a field no enabled
+/// standard mapping fills).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardTargetMapping {
+    pub source: CustomSource,
+    pub target: TargetField,
+}
+
+impl StandardTargetMapping {
+    /// The value the target field gets, in the canonical JSON of the field's shape.
+    fn value(
+        &self,
+        lead: &lead::Model,
+        lead_custom: &HashMap<Uuid, Value>,
+    ) -> AppResult<Option<Value>> {
+        let (Some(value), Some(target)) =
+            (self.source.value(lead, lead_custom), self.target.shape())
+        else {
+            return Ok(None);
+        };
+        Ok(custom_field::convert(&value, &self.source.shape(), &target)?.map(|s| s.value))
+    }
+
+    fn text(
+        &self,
+        lead: &lead::Model,
+        lead_custom: &HashMap<Uuid, Value>,
+    ) -> AppResult<Option<String>> {
+        Ok(self
+            .value(lead, lead_custom)?
+            .and_then(|v| v.as_str().map(str::to_owned)))
+    }
+}
+
 /// The mappings a run applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mappings {
     /// The enabled standard mappings, in table order.
     pub standard: Vec<&'static FieldMapping>,
+    /// The enabled added mappings onto standard fields.
+    pub onto_standard: Vec<StandardTargetMapping>,
     /// The enabled mappings onto custom fields.
     pub custom: Vec<CustomMapping>,
+    /// The required (not archived) custom fields of accounts, contacts and opportunities: a
+    /// record a qualification creates must get a value for each through the mappings.
+    pub required: Vec<(TargetRecord, Definition)>,
 }
 
 impl Default for Mappings {
-    /// Every standard mapping, no custom one (an organization that changed nothing).
+    /// Every standard mapping, no added one (an organization that changed nothing).
     fn default() -> Self {
         Self {
             standard: FIELD_MAPPINGS.iter().collect(),
+            onto_standard: Vec::new(),
             custom: Vec::new(),
+            required: Vec::new(),
         }
     }
 }
@@ -85,11 +135,64 @@ impl Mappings {
             .filter(move |m| m.target.record() == record)
     }
 
+    fn onto_standard_for(
+        &self,
+        record: TargetRecord,
+    ) -> impl Iterator<Item = &StandardTargetMapping> {
+        self.onto_standard
+            .iter()
+            .filter(move |m| m.target.record() == record)
+    }
+
+    /// The lead's custom fields some mapping reads (a run loads these values).
+    pub fn lead_custom_fields(&self) -> Vec<Uuid> {
+        let sources = self
+            .custom
+            .iter()
+            .map(|m| &m.source)
+            .chain(self.onto_standard.iter().map(|m| &m.source));
+        let mut ids: Vec<Uuid> = sources
+            .filter_map(|source| match source {
+                CustomSource::Custom(definition) => Some(definition.id),
+                CustomSource::Lead(_) => None,
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     /// Whether any mapping reads a custom field of the lead (the run then loads them).
     pub fn reads_lead_custom_fields(&self) -> bool {
-        self.custom
+        !self.lead_custom_fields().is_empty()
+    }
+
+    /// Refuses a new `record` whose mapped custom `values` leave a required field empty
+    /// (`BAD_USER_INPUT` naming `customFields.<name>`).
+    pub fn check_required(
+        &self,
+        record: TargetRecord,
+        values: &[(Definition, Stored)],
+    ) -> AppResult<()> {
+        let missing = self
+            .required
             .iter()
-            .any(|m| matches!(m.source, CustomSource::Custom(_)))
+            .filter(|(r, _)| *r == record)
+            .find(|(_, d)| !values.iter().any(|(v, _)| v.id == d.id));
+        match missing {
+            None => Ok(()),
+            Some((_, definition)) => Err(AppError::bad_input(
+                format!("customFields.{}", definition.name),
+                format!(
+                    "the {} this qualification creates needs its required custom field {} \
+                     ({}), and no enabled mapping gives it a value from this lead: map a lead \
+                     field onto it, fill that field on the lead, or make the field optional",
+                    record.as_str().to_lowercase(),
+                    definition.label,
+                    definition.name
+                ),
+            )),
+        }
     }
 
     /// The custom values a new `record` gets from `lead` (and its custom values, by field id).
@@ -101,11 +204,9 @@ impl Mappings {
     ) -> AppResult<Vec<(Definition, Stored)>> {
         let mut values = Vec::new();
         for m in self.custom.iter().filter(|m| m.record == record) {
-            let source = match &m.source {
-                CustomSource::Lead(field) => field.json(lead),
-                CustomSource::Custom(definition) => lead_custom.get(&definition.id).cloned(),
+            let Some(source) = m.source.value(lead, lead_custom) else {
+                continue;
             };
-            let Some(source) = source else { continue };
             if let Some(stored) =
                 custom_field::convert(&source, &m.source.shape(), &m.target.shape)?
             {
@@ -116,13 +217,15 @@ impl Mappings {
     }
 }
 
-/// The account a lead's mappings produce (not stored).
+/// The account a lead's mappings produce (not stored); `lead_custom` are the lead's custom
+/// values by field id (those the mappings read).
 pub fn mapped_account(
     lead: &lead::Model,
+    lead_custom: &HashMap<Uuid, Value>,
     owner: Uuid,
     now: DateTime<Utc>,
     mappings: &Mappings,
-) -> account::Model {
+) -> AppResult<account::Model> {
     let mut model = account::Model {
         id: new_id(),
         name: String::new(),
@@ -148,30 +251,44 @@ pub fn mapped_account(
         else {
             continue;
         };
-        let text = source.text(lead);
-        match target {
-            AccountField::Name => model.name = text.unwrap_or_default(),
-            AccountField::Website => model.website = text,
-            AccountField::Phone => model.phone = text,
-            AccountField::Street1 => model.street1 = text,
-            AccountField::Street2 => model.street2 = text,
-            AccountField::Street3 => model.street3 = text,
-            AccountField::City => model.city = text,
-            AccountField::StateOrProvince => model.state_or_province = text,
-            AccountField::PostalCode => model.postal_code = text,
-            AccountField::CountryOrRegion => model.country_or_region = text,
+        set_account(&mut model, target, source.text(lead));
+    }
+    for m in mappings.onto_standard_for(TargetRecord::Account) {
+        if let TargetField::Account(target) = m.target {
+            set_account(&mut model, target, m.text(lead, lead_custom)?);
         }
     }
-    model
+    if model.name.is_empty() {
+        // The name is required; with its own mapping empty the lead's company still names it.
+        model.name = lead.company_name.clone().unwrap_or_default();
+    }
+    Ok(model)
 }
 
-/// The contact a lead's mappings produce (not stored).
+fn set_account(model: &mut account::Model, field: AccountField, text: Option<String>) {
+    match field {
+        AccountField::Name => model.name = text.unwrap_or_default(),
+        AccountField::Website => model.website = text,
+        AccountField::Phone => model.phone = text,
+        AccountField::Email => model.email = text,
+        AccountField::Street1 => model.street1 = text,
+        AccountField::Street2 => model.street2 = text,
+        AccountField::Street3 => model.street3 = text,
+        AccountField::City => model.city = text,
+        AccountField::StateOrProvince => model.state_or_province = text,
+        AccountField::PostalCode => model.postal_code = text,
+        AccountField::CountryOrRegion => model.country_or_region = text,
+    }
+}
+
+/// The contact a lead's mappings produce (not stored); `lead_custom` as for [`mapped_account`].
 pub fn mapped_contact(
     lead: &lead::Model,
+    lead_custom: &HashMap<Uuid, Value>,
     owner: Uuid,
     now: DateTime<Utc>,
     mappings: &Mappings,
-) -> contact::Model {
+) -> AppResult<contact::Model> {
     let mut model = contact::Model {
         id: new_id(),
         first_name: None,
@@ -199,30 +316,44 @@ pub fn mapped_contact(
         else {
             continue;
         };
-        let text = source.text(lead);
-        match target {
-            ContactField::FirstName => model.first_name = text,
-            ContactField::LastName => model.last_name = text.unwrap_or_default(),
-            ContactField::JobTitle => model.job_title = text,
-            ContactField::BusinessPhone => model.business_phone = text,
-            ContactField::MobilePhone => model.mobile_phone = text,
-            ContactField::Email => model.email = text,
-            ContactField::Street1 => model.street1 = text,
-            ContactField::Street2 => model.street2 = text,
-            ContactField::Street3 => model.street3 = text,
-            ContactField::City => model.city = text,
-            ContactField::StateOrProvince => model.state_or_province = text,
-            ContactField::PostalCode => model.postal_code = text,
-            ContactField::CountryOrRegion => model.country_or_region = text,
+        set_contact(&mut model, target, source.text(lead));
+    }
+    for m in mappings.onto_standard_for(TargetRecord::Contact) {
+        if let TargetField::Contact(target) = m.target {
+            set_contact(&mut model, target, m.text(lead, lead_custom)?);
         }
     }
-    model
+    if model.last_name.is_empty() {
+        // The last name is required; with its own mapping empty the lead's still names it.
+        model.last_name = lead.last_name.clone();
+    }
+    Ok(model)
 }
 
-/// An opportunity from the lead's mappings, the resulting account and contact, and a draft.
+fn set_contact(model: &mut contact::Model, field: ContactField, text: Option<String>) {
+    match field {
+        ContactField::FirstName => model.first_name = text,
+        ContactField::LastName => model.last_name = text.unwrap_or_default(),
+        ContactField::JobTitle => model.job_title = text,
+        ContactField::BusinessPhone => model.business_phone = text,
+        ContactField::MobilePhone => model.mobile_phone = text,
+        ContactField::Email => model.email = text,
+        ContactField::Street1 => model.street1 = text,
+        ContactField::Street2 => model.street2 = text,
+        ContactField::Street3 => model.street3 = text,
+        ContactField::City => model.city = text,
+        ContactField::StateOrProvince => model.state_or_province = text,
+        ContactField::PostalCode => model.postal_code = text,
+        ContactField::CountryOrRegion => model.country_or_region = text,
+    }
+}
+
+/// An opportunity from the lead's mappings, the resulting account and contact, and a draft
+/// (whose values win); `lead_custom` as for [`mapped_account`].
 #[allow(clippy::too_many_arguments)]
 pub fn mapped_opportunity(
     lead: &lead::Model,
+    lead_custom: &HashMap<Uuid, Value>,
     draft: &OpportunityDraft,
     account_id: Option<Uuid>,
     contact_id: Option<Uuid>,
@@ -230,7 +361,7 @@ pub fn mapped_opportunity(
     owner: Uuid,
     now: DateTime<Utc>,
     mappings: &Mappings,
-) -> opportunity::Model {
+) -> AppResult<opportunity::Model> {
     let mut model = opportunity::Model {
         id: new_id(),
         topic: String::new(),
@@ -268,6 +399,33 @@ pub fn mapped_opportunity(
             OpportunityField::DecisionMaker => model.decision_maker = lead.decision_maker,
         }
     }
+    for m in mappings.onto_standard_for(TargetRecord::Opportunity) {
+        let TargetField::Opportunity(target) = m.target else {
+            continue;
+        };
+        let value = m.value(lead, lead_custom)?;
+        let text = || value.as_ref().and_then(Value::as_str).map(str::to_owned);
+        match target {
+            OpportunityField::Topic => model.topic = text().unwrap_or_default(),
+            OpportunityField::Description => model.description = text(),
+            OpportunityField::BudgetAmount => {
+                model.budget_amount_cents =
+                    Money::parse("budgetAmount", text().as_deref())?.map(|m| m.cents());
+            }
+            OpportunityField::PurchaseTimeframe => {
+                model.purchase_timeframe =
+                    text().and_then(|t| entity::PurchaseTimeframe::parse(&t));
+            }
+            OpportunityField::PurchaseProcess => {
+                model.purchase_process = text().and_then(|t| entity::PurchaseProcess::parse(&t));
+            }
+            OpportunityField::DecisionMaker => {
+                model.decision_maker = value.as_ref().and_then(Value::as_bool);
+            }
+            // Not mappable (`TargetField::shape` is `None`): only the resulting records fill them.
+            OpportunityField::Account | OpportunityField::Contact => {}
+        }
+    }
     if let Some(topic) = &draft.topic {
         model.topic = topic.as_str().to_owned();
     }
@@ -290,7 +448,7 @@ pub fn mapped_opportunity(
     if draft.description.is_some() {
         model.description = draft.description.clone();
     }
-    model
+    Ok(model)
 }
 
 /// One mapped value, for previews.
@@ -329,6 +487,15 @@ pub fn mapped_values(
             value: standard_value(&record, mapping.target),
         })
         .collect();
+    for m in mappings.onto_standard_for(target) {
+        values.push(MappedValue {
+            field: crate::domain::field_mapping::standard_for(m.target)
+                .map_or(m.target.api_name(), |s| s.target_label)
+                .to_owned(),
+            source_field: m.source.label(),
+            value: standard_value(&record, m.target),
+        });
+    }
     for m in mappings.custom.iter().filter(|m| m.record == target) {
         let value =
             custom
@@ -354,6 +521,7 @@ fn standard_value(record: &MappedRecord<'_>, field: TargetField) -> Option<Strin
             AccountField::Name => Some(a.name.clone()).filter(|n| !n.is_empty()),
             AccountField::Website => a.website.clone(),
             AccountField::Phone => a.phone.clone(),
+            AccountField::Email => a.email.clone(),
             AccountField::Street1 => a.street1.clone(),
             AccountField::Street2 => a.street2.clone(),
             AccountField::Street3 => a.street3.clone(),

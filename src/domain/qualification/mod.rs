@@ -10,8 +10,8 @@ pub mod request;
 pub mod writes;
 
 pub use mapping::{
-    CustomMapping, CustomSource, MappedRecord, MappedValue, Mappings, mapped_account,
-    mapped_contact, mapped_opportunity, mapped_values,
+    CustomMapping, CustomSource, MappedRecord, MappedValue, Mappings, StandardTargetMapping,
+    mapped_account, mapped_contact, mapped_opportunity, mapped_values,
 };
 pub use plan::{
     Decision, Plan, PlanError, RequiredChoice, Warning, creation_modes, form_fields, plan,

@@ -90,6 +90,8 @@ pub enum ItemResult {
         /// The error's `code` (as `extensions.code` would carry it).
         code: String,
         message: String,
+        /// The input field a `BAD_USER_INPUT` names.
+        field: Option<String>,
     },
 }
 
@@ -103,6 +105,7 @@ impl ItemResult {
                 lead_id,
                 code: error.code().to_owned(),
                 message: error.message(),
+                field: error.field().map(str::to_owned),
             },
         }
     }
@@ -210,6 +213,7 @@ pub fn build(
     for draft in &plan.opportunities {
         let opportunity = mapped_opportunity(
             lead,
+            lead_custom,
             draft,
             account_id,
             contact_id,
@@ -217,7 +221,7 @@ pub fn build(
             lead.owner_id,
             now,
             ctx.mappings,
-        );
+        )?;
         audit.push(audit::event(
             actor,
             RecordType::Opportunity,
@@ -228,9 +232,11 @@ pub fn build(
         opportunities.push(opportunity);
     }
     let mut custom_values = Vec::new();
-    if !ctx.mappings.custom.is_empty() {
+    if !ctx.mappings.custom.is_empty() || !ctx.mappings.required.is_empty() {
         let mut add = |record: TargetRecord, record_type, id| -> Result<(), AppError> {
-            for (definition, stored) in ctx.mappings.custom_values(record, lead, lead_custom)? {
+            let values = ctx.mappings.custom_values(record, lead, lead_custom)?;
+            ctx.mappings.check_required(record, &values)?;
+            for (definition, stored) in values {
                 custom_values.push(custom_value_row(record_type, id, &definition, stored));
             }
             Ok(())

@@ -66,14 +66,15 @@ pub struct CustomFieldPayload {
     pub definition: CustomFieldDefinition,
 }
 
-/// A new mapping from a lead field onto a custom field of the account, contact or opportunity.
+/// A new mapping from a lead field onto a field of the account, contact or opportunity.
 #[derive(InputObject)]
 pub struct AddFieldMappingInput {
     /// The record type that receives the value.
     pub target: MappingTarget,
     /// The lead field: a standard field's API name or a lead custom field's name.
     pub source_field: String,
-    /// The target record's custom field (its name).
+    /// The target record's field: a standard field's API name (whose own standard mapping, if
+    /// any, is disabled first) or a custom field's name.
     pub target_field: String,
 }
 
@@ -173,9 +174,12 @@ impl CustomFieldMutation {
         })
     }
 
-    /// Maps a lead field (standard or custom) onto a custom field of the account, contact or
-    /// opportunity qualification creates. The types must be compatible (`BAD_USER_INPUT`
-    /// naming both fields otherwise).
+    /// Maps a lead field (standard or custom) onto a field (standard or custom) of the account,
+    /// contact or opportunity qualification creates. The types must be compatible
+    /// (`BAD_USER_INPUT` naming both fields otherwise); an e-mail field only takes the lead's
+    /// `email`; the opportunity's `account` and `contact` only come from the resulting records.
+    /// At most one enabled mapping fills a field: a standard field's own mapping must be
+    /// disabled first (`BAD_USER_INPUT` on `targetField` otherwise).
     async fn add_field_mapping(
         &self,
         ctx: &Context<'_>,
@@ -207,7 +211,8 @@ impl CustomFieldMutation {
         })
     }
 
-    /// Disables or re-enables a mapping (standard or added).
+    /// Disables or re-enables a mapping (standard or added). Re-enabling one whose field
+    /// another enabled mapping fills is refused (`BAD_USER_INPUT` on `id`).
     async fn set_field_mapping_enabled(
         &self,
         ctx: &Context<'_>,

@@ -140,6 +140,7 @@ impl From<ItemResult> for QualifyLeadsResult {
                 lead_id,
                 code,
                 message,
+                field,
             } => Self {
                 lead_id: ID(lead_id.to_string()),
                 outcome: BulkOutcome::Failed,
@@ -148,7 +149,11 @@ impl From<ItemResult> for QualifyLeadsResult {
                 contact: None,
                 opportunities: Vec::new(),
                 duplicates: None,
-                error: Some(ItemError { code, message }),
+                error: Some(ItemError {
+                    code,
+                    message,
+                    field,
+                }),
             },
         }
     }

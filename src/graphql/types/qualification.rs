@@ -440,6 +440,8 @@ pub struct ItemError {
     pub code: String,
     /// What went wrong.
     pub message: String,
+    /// With `BAD_USER_INPUT`: the input field at fault (as `extensions.field` would name it).
+    pub field: Option<String>,
 }
 
 /// What a preview says will happen to a record type.
@@ -581,9 +583,10 @@ impl From<Preview> for QualificationPreview {
         Self {
             lead: Lead(p.lead),
             outcome,
-            error: p.error.map(|(code, message)| ItemError {
+            error: p.error.map(|(code, message, field)| ItemError {
                 code: code.to_owned(),
                 message,
+                field,
             }),
             required_choices: p
                 .required_choices

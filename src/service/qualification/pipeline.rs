@@ -35,8 +35,8 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::domain::lead_state::Transition;
 use crate::domain::qualification::{
-    Context, CustomSource, Decision, DuplicatePolicy, Outcome, Plan, PlanError, QualifyRequest,
-    Resolved, Writes, build, mapped_account, mapped_contact, plan_with_policy,
+    Context, Decision, DuplicatePolicy, Outcome, Plan, PlanError, QualifyRequest, Resolved, Writes,
+    build, mapped_account, mapped_contact, plan_with_policy,
 };
 use crate::domain::summary::LeadSummarizer;
 use crate::error::{AppError, AppResult};
@@ -270,6 +270,17 @@ pub async fn decide(
         return Err(AppError::internal("a lead appears twice in one run"));
     }
     let mut leads = load::leads(conn, &ids, mode == Mode::Store).await?;
+    // The custom values of the leads that mappings read (they may fill standard fields the
+    // duplicate check compares).
+    let mut lead_custom = match config.mappings.reads_lead_custom_fields() && !leads.is_empty() {
+        true => {
+            let ids: Vec<Uuid> = leads.keys().copied().collect();
+            let fields = config.mappings.lead_custom_fields();
+            crate::service::custom_fields::raw_values(conn, &ids, &fields).await?
+        }
+        false => HashMap::new(),
+    };
+    let no_values = HashMap::new();
 
     // 2. Plan.
     let mut decided: Vec<Option<Decided>> = Vec::with_capacity(items.len());
@@ -297,16 +308,25 @@ pub async fn decide(
                 error,
             })),
             Ok(plan) => {
+                let custom = lead_custom.get(&lead.id).unwrap_or(&no_values);
                 let new_account = match plan.account {
-                    Decision::CreateNew { .. } => {
-                        Some(mapped_account(&lead, lead.owner_id, now, &config.mappings))
-                    }
+                    Decision::CreateNew { .. } => Some(mapped_account(
+                        &lead,
+                        custom,
+                        lead.owner_id,
+                        now,
+                        &config.mappings,
+                    )?),
                     _ => None,
                 };
                 let new_contact = match plan.contact {
-                    Decision::CreateNew { .. } => {
-                        Some(mapped_contact(&lead, lead.owner_id, now, &config.mappings))
-                    }
+                    Decision::CreateNew { .. } => Some(mapped_contact(
+                        &lead,
+                        custom,
+                        lead.owner_id,
+                        now,
+                        &config.mappings,
+                    )?),
                     _ => None,
                 };
                 decided.push(None);
@@ -407,24 +427,6 @@ pub async fn decide(
         false => HashMap::new(),
     };
 
-    // The custom values of the leads that mappings read.
-    let mut lead_custom = match config.mappings.reads_lead_custom_fields() && !planned.is_empty() {
-        true => {
-            let ids: Vec<Uuid> = planned.iter().map(|p| p.lead.id).collect();
-            let fields: Vec<Uuid> = config
-                .mappings
-                .custom
-                .iter()
-                .filter_map(|m| match &m.source {
-                    CustomSource::Custom(definition) => Some(definition.id),
-                    CustomSource::Lead(_) => None,
-                })
-                .collect();
-            crate::service::custom_fields::raw_values(conn, &ids, &fields).await?
-        }
-        false => HashMap::new(),
-    };
-
     // 5. Each lead in turn, as if alone: its duplicates include the records created by the
     //    leads before it in this run; then its writes.
     let normalizer = duplicates::normalizer_of(Some(&config.settings.phone_region));
@@ -504,7 +506,7 @@ pub async fn decide(
             mappings: &config.mappings,
         };
         let custom = lead_custom.remove(&p.lead.id).unwrap_or_default();
-        let writes = build(
+        let built = build(
             ctx,
             &p.lead,
             &custom,
@@ -513,7 +515,17 @@ pub async fn decide(
             contact,
             &lead_stakeholders,
             note_count,
-        )?;
+        );
+        let writes = match built {
+            Ok(writes) => writes,
+            // This lead's values cannot fill the new records (a required custom field left
+            // empty, a mapped budget that is no amount): refused alone, the run goes on.
+            Err(error @ AppError::BadUserInput { .. }) => {
+                decided[p.position] = Some(refuse(error, p.lead, p.plan));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         // Later leads of the run match (and may link) these records, links included.
         if writes.new_account
             && let Some(new) = &writes.qualified.account

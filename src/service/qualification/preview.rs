@@ -11,8 +11,8 @@ use super::pipeline::{Decided, Pipeline};
 use crate::auth::Actor;
 use crate::domain::field_mapping::TargetRecord;
 use crate::domain::qualification::{
-    CustomSource, Decision, MappedRecord, MappedValue, Mappings, Plan, PlanError, QualifyRequest,
-    RequiredChoice, mapped_account, mapped_contact, mapped_opportunity, mapped_values,
+    Decision, MappedRecord, MappedValue, Mappings, Plan, PlanError, QualifyRequest, RequiredChoice,
+    mapped_account, mapped_contact, mapped_opportunity, mapped_values,
 };
 use crate::error::{AppError, AppResult};
 use crate::service::duplicates::DuplicateReport;
@@ -24,7 +24,7 @@ pub struct Preview {
     pub plan: Option<Plan>,
     pub required_choices: Vec<RequiredChoice>,
     /// The error `qualifyLead` would give, if any.
-    pub error: Option<(&'static str, String)>,
+    pub error: Option<(&'static str, String, Option<String>)>,
     pub account: Option<account::Model>,
     pub account_fields: Vec<MappedValue>,
     pub contact: Option<contact::Model>,
@@ -84,6 +84,7 @@ impl Preview {
                 .map(|draft| {
                     mapped_opportunity(
                         &self.lead,
+                        custom,
                         draft,
                         account.as_ref().map(|a| a.id),
                         contact.as_ref().map(|c| c.id),
@@ -93,7 +94,7 @@ impl Preview {
                         mappings,
                     )
                 })
-                .collect(),
+                .collect::<AppResult<_>>()?,
         };
         let opportunity_custom = custom_of(TargetRecord::Opportunity)?;
         self.opportunities = opportunities
@@ -126,14 +127,7 @@ pub async fn preview(
     };
     let custom = match (lead_id, mappings.reads_lead_custom_fields()) {
         (Some(id), true) => {
-            let fields: Vec<Uuid> = mappings
-                .custom
-                .iter()
-                .filter_map(|m| match &m.source {
-                    CustomSource::Custom(d) => Some(d.id),
-                    CustomSource::Lead(_) => None,
-                })
-                .collect();
+            let fields = mappings.lead_custom_fields();
             crate::service::custom_fields::raw_values(&pipeline.db.read, &[id], &fields)
                 .await?
                 .remove(&id)
@@ -158,20 +152,32 @@ pub async fn preview(
                 }
                 PlanError::Other(error) => error,
             };
-            preview.error = Some((error.code(), error.message()));
+            preview.error = Some((
+                error.code(),
+                error.message(),
+                error.field().map(str::to_owned),
+            ));
             if let Some(plan) = plan {
                 let now = crate::domain::now();
                 let owner = preview.lead.owner_id;
                 let account = match plan.account {
-                    Decision::CreateNew { .. } => {
-                        Some(mapped_account(&preview.lead, owner, now, mappings))
-                    }
+                    Decision::CreateNew { .. } => Some(mapped_account(
+                        &preview.lead,
+                        &custom,
+                        owner,
+                        now,
+                        mappings,
+                    )?),
                     _ => None,
                 };
                 let contact = match plan.contact {
-                    Decision::CreateNew { .. } => {
-                        Some(mapped_contact(&preview.lead, owner, now, mappings))
-                    }
+                    Decision::CreateNew { .. } => Some(mapped_contact(
+                        &preview.lead,
+                        &custom,
+                        owner,
+                        now,
+                        mappings,
+                    )?),
                     _ => None,
                 };
                 preview.show(mappings, &custom, plan, account, contact, None)?;

@@ -30,6 +30,9 @@ pub enum StoredItem {
         lead_id: Uuid,
         code: String,
         message: String,
+        /// Absent in results stored before it was kept.
+        #[serde(default)]
+        field: Option<String>,
     },
 }
 
@@ -70,6 +73,7 @@ impl StoredItem {
                 lead_id,
                 code: error.code().to_owned(),
                 message: error.message(),
+                field: error.field().map(str::to_owned),
             },
         }
     }
@@ -169,10 +173,12 @@ pub async fn replay(db: &Db, items: Vec<StoredItem>) -> AppResult<Vec<ItemResult
                 lead_id,
                 code,
                 message,
+                field,
             } => ItemResult::Failed {
                 lead_id,
                 code,
                 message,
+                field,
             },
         })
         .collect())
