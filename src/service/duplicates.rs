@@ -4,10 +4,11 @@
 //! `domain::matching`.
 //!
 //! Every account, contact and lead keeps one `match_keys` row per non-blank matchable field,
-//! written in the same transaction as the record. A check looks each condition up through the
-//! `(record_type, field, key)` indexes (cost grows with the number of matches, not of records),
-//! then evaluates every condition of the rule on the candidates in Rust, where case sensitivity,
-//! blanks and inactive records are decided.
+//! written in the same transaction as the record. A check looks a rule up through the
+//! `(record_type, field, key)` index of its driving condition (the one its lock is taken on;
+//! others only when that key is shared by very many records), so the cost grows with the number
+//! of matches, not of records, then evaluates every condition of the rule on what it found in
+//! Rust, where case sensitivity, similarity, blanks and inactive records are decided.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -702,47 +703,73 @@ impl Ranges {
     }
 }
 
-/// The ranges of each condition of a rule for one candidate (`None`: a blank compared later).
-type Slot = Vec<Option<Vec<usize>>>;
+/// What a check does with one condition of a rule for one candidate.
+enum Lookup {
+    /// The candidate's field is blank and the condition compares blanks: checked afterwards.
+    Blank,
+    /// Looked up in the batch's statement: the positions of its ranges in [`Ranges`].
+    Now(Vec<usize>),
+    /// Looked up only if the rule's driving condition finds too many records (see
+    /// [`candidate_ids`]); otherwise checked on the records that condition found.
+    Later(Vec<Range>),
+}
+
+/// The lookups of each condition of a rule for one candidate.
+type Slot = Vec<Lookup>;
 
 /// The checks of one kind of candidate against `rules`, with the ranges they need registered
 /// in a shared [`Ranges`] (so accounts and contacts are looked up by one statement).
 pub struct Check<'a> {
     rules: &'a [LoadedRule],
     candidates: Vec<Record<'a>>,
-    /// Per rule, per candidate: the ranges of each condition, or `None` when the rule cannot
+    /// Per rule, per candidate: the lookups of each condition, or `None` when the rule cannot
     /// match the candidate.
     slots: Vec<Vec<Option<Slot>>>,
 }
 
 impl<'a> Check<'a> {
     /// Registers the lookups `rules` need for `candidates`.
+    ///
+    /// Each rule is looked up through one *driving* condition, the one its advisory lock is
+    /// taken on ([`lock_condition`]: an exact-style condition where the rule has one, else its
+    /// first FUZZY one), so that every record the check can find shares the lock with the
+    /// candidate. Its range holds every record that may match (a superset); all conditions are
+    /// then evaluated on those records. The other conditions are looked up only when the
+    /// driving range stops short (a key shared by very many records), or when the candidate's
+    /// driving field is blank.
     pub fn new(rules: &'a [LoadedRule], candidates: Vec<Record<'a>>, ranges: &mut Ranges) -> Self {
         let slots = rules
             .iter()
             .map(|rule| {
+                let drive = lock_condition(rule).map(|(i, _)| i);
                 candidates
                     .iter()
                     .map(|candidate| {
                         let probes = probes(rule, *candidate)?;
+                        let driven =
+                            drive.is_some_and(|d| matches!(probes.get(d), Some(Probe::Keys(_))));
                         Some(
                             rule.conditions
                                 .iter()
                                 .zip(probes)
-                                .map(|(condition, probe)| match probe {
-                                    Probe::Keys(keys) => Some(
-                                        keys.into_iter()
-                                            .map(|key| {
-                                                ranges.add(Range::of(
-                                                    rule.rule.matching_record_type,
-                                                    condition,
-                                                    key,
-                                                    rule.rule.exclude_inactive,
-                                                ))
-                                            })
-                                            .collect(),
-                                    ),
-                                    Probe::Blank => None,
+                                .enumerate()
+                                .map(|(i, (condition, probe))| {
+                                    let Probe::Keys(keys) = probe else {
+                                        return Lookup::Blank;
+                                    };
+                                    let ranges_of = keys.into_iter().map(|key| {
+                                        Range::of(
+                                            rule.rule.matching_record_type,
+                                            condition,
+                                            key,
+                                            rule.rule.exclude_inactive,
+                                        )
+                                    });
+                                    if driven && Some(i) != drive {
+                                        Lookup::Later(ranges_of.collect())
+                                    } else {
+                                        Lookup::Now(ranges_of.map(|r| ranges.add(r)).collect())
+                                    }
                                 })
                                 .collect(),
                         )
@@ -841,47 +868,62 @@ pub async fn read(conn: &impl ConnectionTrait, ranges: Ranges) -> AppResult<Foun
     })
 }
 
-/// The ids a rule may match for one candidate: the intersection of what its conditions'
-/// complete ranges found (a FUZZY condition's ranges, one per blocking key, are united). When
-/// every condition stopped short (each key is shared by very many records), a rule with one
-/// condition keeps what it found (all of them match; reports are capped anyway), and a rule
-/// with several reads its first condition's ranges in full.
+/// The ids a rule may match for one candidate: the intersection of what its looked-up
+/// conditions' complete ranges found (a FUZZY condition's ranges, one per blocking key, are
+/// united). When every condition looked up so far stopped short (its key is shared by very many
+/// records), the conditions left for later are read now. When all of them stopped short too, a
+/// rule with one condition keeps what it found (all of them match; reports are capped anyway),
+/// and a rule with several reads its first condition's ranges in full.
 async fn candidate_ids(
     conn: &impl ConnectionTrait,
     rule: &LoadedRule,
-    slot: &[Option<Vec<usize>>],
+    slot: &[Lookup],
     found: &Found,
 ) -> AppResult<BTreeSet<Uuid>> {
+    // Per looked-up condition: its ranges, what they found, and whether that is everything.
+    let mut looked: Vec<(Vec<Range>, BTreeSet<Uuid>, bool)> = Vec::new();
+    for lookup in slot {
+        if let Lookup::Now(positions) = lookup {
+            let mut united = BTreeSet::new();
+            let mut complete = true;
+            let mut ranges = Vec::with_capacity(positions.len());
+            for position in positions {
+                let hits = found.hits.get(*position).cloned().unwrap_or_default();
+                complete &= hits.complete;
+                united.extend(hits.ids);
+                ranges.extend(found.ranges.get(*position).cloned());
+            }
+            looked.push((ranges, united, complete));
+        }
+    }
+    if !looked.iter().any(|(_, _, complete)| *complete) {
+        for lookup in slot {
+            if let Lookup::Later(ranges) = lookup {
+                let hits = read_ranges(conn, ranges).await?;
+                let complete = hits.iter().all(|h| h.complete);
+                let united = hits.into_iter().flat_map(|h| h.ids).collect();
+                looked.push((ranges.clone(), united, complete));
+            }
+        }
+    }
     let mut ids: Option<BTreeSet<Uuid>> = None;
-    let mut broad: Vec<(&[usize], BTreeSet<Uuid>)> = Vec::new();
-    for ranges in slot.iter().flatten() {
-        let mut united = BTreeSet::new();
-        let mut complete = true;
-        for range in ranges {
-            let hits = found.hits.get(*range).cloned().unwrap_or_default();
-            complete &= hits.complete;
-            united.extend(hits.ids);
-        }
-        if !complete {
-            broad.push((ranges.as_slice(), united));
-            continue;
-        }
+    for (_, united, _) in looked.iter().filter(|(_, _, complete)| *complete) {
         ids = Some(match ids {
-            None => united,
-            Some(previous) => previous.intersection(&united).copied().collect(),
+            None => united.clone(),
+            Some(previous) => previous.intersection(united).copied().collect(),
         });
     }
     if let Some(ids) = ids {
         return Ok(ids);
     }
-    match (broad.as_slice(), rule.conditions.len()) {
+    match (looked.as_slice(), rule.conditions.len()) {
         ([], _) => Ok(BTreeSet::new()),
-        ([(_, hits)], 1) => Ok(hits.clone()),
-        ([(ranges, _), ..], _) => {
+        ([(_, hits, _)], 1) => Ok(hits.clone()),
+        ([(ranges, _, _), ..], _) => {
             // Rare: every key of the rule is shared by very many records. Read the first
             // condition's ranges in full; the rule's conditions are then checked on each record.
             let mut all = BTreeSet::new();
-            for range in ranges.iter().filter_map(|r| found.ranges.get(*r)) {
+            for range in ranges {
                 all.extend(read_full(conn, range).await?);
             }
             Ok(all)
@@ -1114,9 +1156,17 @@ impl<T: Clone + AsRecord> Pending<T> {
             let Some(probes) = probes(rule, candidate) else {
                 continue;
             };
+            // As for stored records (`Check::new`): through the driving condition alone when
+            // the candidate has a key for it, else through every condition it has a key for.
+            let drive = lock_condition(rule)
+                .map(|(i, _)| i)
+                .filter(|d| matches!(probes.get(*d), Some(Probe::Keys(_))));
             let mut positions: Option<BTreeSet<usize>> = None;
-            for (condition, probe) in rule.conditions.iter().zip(&probes) {
+            for (i, (condition, probe)) in rule.conditions.iter().zip(&probes).enumerate() {
                 let Probe::Keys(keys) = probe else { continue };
+                if drive.is_some_and(|d| d != i) {
+                    continue;
+                }
                 let hits: BTreeSet<usize> = keys
                     .iter()
                     .flat_map(|key| self.lookup(condition, key))
