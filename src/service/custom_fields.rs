@@ -359,6 +359,94 @@ pub async fn write_values(
     Ok(Value::Object(diff))
 }
 
+/// The owner and kind of the lead, account, contact or opportunity `id` (locked for the
+/// transaction's write on PostgreSQL by the update of its `modified_at` that follows).
+async fn record_owner(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<(RecordType, Uuid)> {
+    use entity::{account, contact, lead, opportunity};
+    if let Some(l) = lead::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Lead, l.owner_id));
+    }
+    if let Some(a) = account::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Account, a.owner_id));
+    }
+    if let Some(c) = contact::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Contact, c.owner_id));
+    }
+    if let Some(o) = opportunity::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Opportunity, o.owner_id));
+    }
+    Err(AppError::NotFound {
+        record: "lead, account, contact or opportunity",
+        id: id.to_string(),
+    })
+}
+
+/// Sets (or, with null, clears) custom values of any lead, account, contact or opportunity the
+/// caller may work on (`setCustomFieldValues`): checked as on update (a required field cannot
+/// be cleared), the record's `modified_at` moved, the change audited on the record. Returns the
+/// record's kind.
+pub async fn set_values(
+    db: &Db,
+    actor: &Actor,
+    record_id: Uuid,
+    inputs: &[ValueInput],
+) -> AppResult<RecordType> {
+    use entity::{account, contact, lead, opportunity};
+    use sea_orm::sea_query::Expr;
+    if inputs.is_empty() {
+        return Err(AppError::bad_input(
+            "customFields",
+            "give at least one custom field to set or clear",
+        ));
+    }
+    let txn = db.begin_write().await?;
+    let (record_type, owner) = record_owner(&txn, record_id).await?;
+    super::access::ensure_can_work(actor, owner, &record_type.as_str().to_lowercase())?;
+    let diff = write_values(&txn, record_type, record_id, inputs, false).await?;
+    let now = super::now();
+    match record_type {
+        RecordType::Lead => {
+            lead::Entity::update_many()
+                .col_expr(lead::Column::ModifiedAt, Expr::value(now))
+                .filter(lead::Column::Id.eq(record_id))
+                .exec(&txn)
+                .await?;
+        }
+        RecordType::Account => {
+            account::Entity::update_many()
+                .col_expr(account::Column::ModifiedAt, Expr::value(now))
+                .filter(account::Column::Id.eq(record_id))
+                .exec(&txn)
+                .await?;
+        }
+        RecordType::Contact => {
+            contact::Entity::update_many()
+                .col_expr(contact::Column::ModifiedAt, Expr::value(now))
+                .filter(contact::Column::Id.eq(record_id))
+                .exec(&txn)
+                .await?;
+        }
+        _ => {
+            opportunity::Entity::update_many()
+                .col_expr(opportunity::Column::ModifiedAt, Expr::value(now))
+                .filter(opportunity::Column::Id.eq(record_id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    audit::record(
+        &txn,
+        Some(actor),
+        record_type,
+        record_id,
+        action::UPDATED,
+        json!({ "customFields": diff }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(record_type)
+}
+
 /// A record's custom value as a client reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldValue {

@@ -1184,3 +1184,116 @@ async fn required_custom_fields_of_created_records_must_be_filled_by_the_mapping
         .await;
     assert_eq!(data["qualifyLead"]["outcome"], "QUALIFIED");
 }
+
+#[tokio::test]
+async fn custom_values_of_any_record_change_after_creation_checked_owned_and_audited() {
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "ACCOUNT", "name": "employees", "label": "Employees",
+                "type": "INTEGER", "required": true }),
+    )
+    .await;
+    field(
+        &app,
+        json!({ "recordType": "ACCOUNT", "name": "tier", "label": "Tier", "type": "CHOICE",
+                "options": ["GOLD", "SILVER"] }),
+    )
+    .await;
+    let account = app
+        .create_account(json!({ "name": "Fabrikam",
+                                "customFields": [{ "name": "employees", "value": 40 }] }))
+        .await;
+    let set = "mutation($input: SetCustomFieldValuesInput!) { setCustomFieldValues(input: $input) {
+        recordId recordType customFields { name value } } }";
+
+    let data = app
+        .ok(
+            set,
+            json!({ "input": { "recordId": account, "customFields": [
+                { "name": "employees", "value": 45 }, { "name": "tier", "value": "GOLD" }] } }),
+        )
+        .await;
+    let payload = &data["setCustomFieldValues"];
+    assert_eq!(payload["recordType"], "ACCOUNT");
+    assert_eq!(values(payload), json!({ "employees": 45, "tier": "GOLD" }));
+
+    // Bad values, unknown fields and clearing a required one are refused, naming the field;
+    // nothing changes.
+    for (input, field_name) in [
+        (
+            json!([{ "name": "tier", "value": "BRONZE" }]),
+            "customFields.tier",
+        ),
+        (
+            json!([{ "name": "employees", "value": null }]),
+            "customFields.employees",
+        ),
+        (
+            json!([{ "name": "nothing", "value": 1 }]),
+            "customFields.0.name",
+        ),
+        (json!([]), "customFields"),
+    ] {
+        let body = app
+            .graphql(
+                set,
+                json!({ "input": { "recordId": account, "customFields": input } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body:#}");
+        assert_eq!(error_field(&body), field_name, "{body:#}");
+    }
+    // Clearing an optional one works; the others stay.
+    let data = app
+        .ok(
+            set,
+            json!({ "input": { "recordId": account,
+                               "customFields": [{ "name": "tier", "value": null }] } }),
+        )
+        .await;
+    assert_eq!(
+        values(&data["setCustomFieldValues"]),
+        json!({ "employees": 45 })
+    );
+
+    // Someone else's account: a salesperson may not change it; an unknown id is NOT_FOUND.
+    let (_, seller) = app.user("seller", &[Role::Salesperson]).await;
+    let body = app
+        .graphql_as(
+            &seller,
+            set,
+            json!({ "input": { "recordId": account,
+                               "customFields": [{ "name": "tier", "value": "GOLD" }] } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body:#}");
+    let body = app
+        .graphql(
+            set,
+            json!({ "input": { "recordId": "019ad000-0000-7000-8000-00000000dead",
+                               "customFields": [{ "name": "tier", "value": "GOLD" }] } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body:#}");
+
+    let events = app
+        .ok(
+            "query($id: ID!) { auditEvents(recordId: $id) { action changes } }",
+            json!({ "id": account }),
+        )
+        .await;
+    let updates: Vec<&Value> = events["auditEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "UPDATED")
+        .collect();
+    assert_eq!(updates.len(), 2, "{events:#}");
+    assert!(
+        updates
+            .iter()
+            .any(|e| e["changes"]["customFields"] == json!({ "employees": 45, "tier": "GOLD" })),
+        "{events:#}"
+    );
+}

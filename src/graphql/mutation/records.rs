@@ -5,13 +5,35 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use crate::domain::records::limits;
 use crate::domain::values;
 use crate::error::AppError;
+use crate::graphql::types::custom_fields::{CustomFieldInput, CustomFieldValue, value_inputs};
 use crate::graphql::types::inputs::{CreateAccountInput, CreateContactInput};
-use crate::graphql::types::{Account, Contact, Note, Stakeholder, StakeholderRole};
+use crate::graphql::types::{Account, Contact, Note, RecordType, Stakeholder, StakeholderRole};
 use crate::graphql::{actor, db};
 use crate::service::{self, stakeholders::StakeholderOf};
 
 #[derive(Default)]
 pub struct RecordMutation;
+
+/// Custom values to set on one record.
+#[derive(InputObject)]
+pub struct SetCustomFieldValuesInput {
+    /// The lead, account, contact or opportunity (one the caller may work on).
+    pub record_id: ID,
+    /// The values to set; a null value clears the field (a required one cannot be cleared).
+    /// Fields not listed keep their values.
+    pub custom_fields: Vec<CustomFieldInput>,
+}
+
+/// The record's custom values after the change.
+#[derive(SimpleObject)]
+pub struct SetCustomFieldValuesPayload {
+    /// The record.
+    pub record_id: ID,
+    /// Its kind (LEAD, ACCOUNT, CONTACT or OPPORTUNITY).
+    pub record_type: RecordType,
+    /// All its custom values now, in definition order.
+    pub custom_fields: Vec<CustomFieldValue>,
+}
 
 /// The new account.
 #[derive(SimpleObject)]
@@ -94,6 +116,34 @@ impl RecordMutation {
         let contact = service::contacts::create(db(ctx)?, actor, input.parse()?).await?;
         Ok(CreateContactPayload {
             contact: Contact(contact),
+        })
+    }
+
+    /// Sets or clears custom field values of a lead, account, contact or opportunity, checked
+    /// against the definitions (`BAD_USER_INPUT` naming `customFields.<name>`); audited on the
+    /// record. Accounts, contacts and opportunities have no other update, so this is how their
+    /// custom values change after creation.
+    async fn set_custom_field_values(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The record and its values.")] input: SetCustomFieldValuesInput,
+    ) -> async_graphql::Result<SetCustomFieldValuesPayload> {
+        let actor = actor(ctx)?;
+        let record_id = values::parse_id("recordId", &input.record_id)?;
+        let inputs = value_inputs(Some(input.custom_fields));
+        let db = db(ctx)?;
+        let record_type = service::custom_fields::set_values(db, actor, record_id, &inputs).await?;
+        let custom_fields = service::custom_fields::values_of(&db.read, &[record_id])
+            .await?
+            .remove(&record_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(SetCustomFieldValuesPayload {
+            record_id: input.record_id,
+            record_type: record_type.into(),
+            custom_fields,
         })
     }
 
