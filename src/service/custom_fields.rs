@@ -528,9 +528,10 @@ pub async fn raw_values(
 }
 
 /// Auto-population of a new lead's custom fields (domain.md, "Creating a lead"): the mappings
-/// from lead custom fields onto custom fields of the contact or account, read in reverse, fill
-/// the lead fields the input left out from the lead's existing contact (first) and account,
-/// where the reverse pair is compatible too. Given values are never overwritten.
+/// from lead custom fields onto fields of the contact or account (custom, or standard through
+/// an added mapping), read in reverse, fill the lead fields the input left out from the lead's
+/// existing contact (first) and account, where the reverse pair is compatible too. Given values
+/// are never overwritten.
 pub async fn reverse_fill(
     conn: &impl ConnectionTrait,
     given: &mut Vec<ValueInput>,
@@ -549,6 +550,7 @@ pub async fn reverse_fill(
             }
         }
     }
+    reverse_fill_standard(conn, given, existing, &mappings).await?;
     if pairs.is_empty() {
         return Ok(());
     }
@@ -569,6 +571,68 @@ pub async fn reverse_fill(
                 name: lead_field.name.clone(),
                 value: converted.value,
             });
+        }
+    }
+    Ok(())
+}
+
+/// [`reverse_fill`] for added mappings from a lead custom field onto a standard field of the
+/// contact or account: the existing record's field fills the lead's custom field.
+async fn reverse_fill_standard(
+    conn: &impl ConnectionTrait,
+    given: &mut Vec<ValueInput>,
+    existing: &[(crate::domain::field_mapping::TargetRecord, Uuid)],
+    mappings: &crate::domain::qualification::Mappings,
+) -> AppResult<()> {
+    use crate::domain::field_mapping::TargetRecord;
+    use crate::domain::qualification::{CustomSource, MappedRecord, standard_value};
+    for (record, id) in existing {
+        let pairs: Vec<_> = mappings
+            .onto_standard
+            .iter()
+            .filter(|m| m.target.record() == *record)
+            .filter_map(|m| match &m.source {
+                CustomSource::Custom(lead_field) => Some((lead_field, m.target)),
+                CustomSource::Lead(_) => None,
+            })
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let account;
+        let contact;
+        let model = match record {
+            TargetRecord::Account => {
+                account = entity::account::Entity::find_by_id(*id).one(conn).await?;
+                account.as_ref().map(MappedRecord::Account)
+            }
+            TargetRecord::Contact => {
+                contact = entity::contact::Entity::find_by_id(*id).one(conn).await?;
+                contact.as_ref().map(MappedRecord::Contact)
+            }
+            TargetRecord::Opportunity => None,
+        };
+        let Some(model) = model else { continue };
+        for (lead_field, target) in pairs {
+            let Some(target_shape) = target.shape() else {
+                continue;
+            };
+            if given.iter().any(|g| g.name == lead_field.name)
+                || !custom_field::compatible(&target_shape, &lead_field.shape)
+            {
+                continue;
+            }
+            let Some(text) = standard_value(&model, target) else {
+                continue;
+            };
+            if let Some(converted) =
+                custom_field::convert(&Value::String(text), &target_shape, &lead_field.shape)?
+            {
+                given.push(ValueInput {
+                    name: lead_field.name.clone(),
+                    value: converted.value,
+                });
+            }
         }
     }
     Ok(())

@@ -1297,3 +1297,32 @@ async fn custom_values_of_any_record_change_after_creation_checked_owned_and_aud
         "{events:#}"
     );
 }
+
+#[tokio::test]
+async fn a_new_lead_takes_a_custom_value_from_its_existing_account_through_a_mapping_onto_a_standard_field()
+ {
+    let app = spawn_app().await;
+    field(
+        &app,
+        json!({ "recordType": "LEAD", "name": "legalName", "label": "Legal name", "type": "TEXT",
+                "maxLength": 160 }),
+    )
+    .await;
+    let name = standard_row(&app, "ACCOUNT", "name").await;
+    app.ok(TOGGLE, json!({ "id": name["id"], "enabled": false }))
+        .await;
+    map(&app, "ACCOUNT", "legalName", "name").await;
+    let account = app
+        .create_account(json!({ "name": "Litware Holdings" }))
+        .await;
+    let lead = lead_with(&app, json!({ "existingAccountId": account })).await;
+    assert_eq!(values(&lead), json!({ "legalName": "Litware Holdings" }));
+    // A given value is never overwritten.
+    let lead = lead_with(
+        &app,
+        json!({ "existingAccountId": account,
+                "customFields": [{ "name": "legalName", "value": "Litware Ltd" }] }),
+    )
+    .await;
+    assert_eq!(values(&lead), json!({ "legalName": "Litware Ltd" }));
+}

@@ -514,8 +514,8 @@ pub fn mapped_values(
     values
 }
 
-/// A standard field's value as a client reads it.
-fn standard_value(record: &MappedRecord<'_>, field: TargetField) -> Option<String> {
+/// A standard field's value as a client reads it (`None` for a field of another record type).
+pub fn standard_value(record: &MappedRecord<'_>, field: TargetField) -> Option<String> {
     match (record, field) {
         (MappedRecord::Account(a), TargetField::Account(f)) => match f {
             AccountField::Name => Some(a.name.clone()).filter(|n| !n.is_empty()),

@@ -11,7 +11,7 @@ pub mod writes;
 
 pub use mapping::{
     CustomMapping, CustomSource, MappedRecord, MappedValue, Mappings, StandardTargetMapping,
-    mapped_account, mapped_contact, mapped_opportunity, mapped_values,
+    mapped_account, mapped_contact, mapped_opportunity, mapped_values, standard_value,
 };
 pub use plan::{
     Decision, Plan, PlanError, RequiredChoice, Warning, creation_modes, form_fields, plan,
