@@ -5,7 +5,8 @@
 //! a side table (`custom_field_values`) with two indexed projections: `text` (text, choices,
 //! booleans, dates and date-times in a fixed, sortable form) and `number` (integers, decimals).
 //! The side table, rather than a JSON column per record, is what lets `leads` filter on a value
-//! through an ordinary index on both SQLite and PostgreSQL.
+//! through an ordinary index on both SQLite and PostgreSQL; the indexes are partial, on lead
+//! values only (migration 000011), since no query filters other records by value.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{RecordType, custom_field_definition};
