@@ -15,17 +15,20 @@ use crate::common::Salt;
 /// of it are unlike each other, as real people's and companies' are (a running number in a
 /// fixed name would make every record a near duplicate of the next to a FUZZY rule).
 fn word(n: u64, which: u64, len: usize) -> String {
-    // splitmix64 of (n, which)
-    let mut x = n
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    // A splitmix64 stream seeded by a hash of (n, which): the stream of n + 1 is not the stream
+    // of n shifted by one letter (which made neighbours' names near duplicates to FUZZY).
+    let mut x = mix(n
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(which.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        .wrapping_add(which.wrapping_mul(0xD1B5_4A32_D192_ED03)));
     let mut letters = String::with_capacity(len);
     for i in 0..len {
         x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = mix(x);
         let c = (b'a' + (z % 26) as u8) as char;
         letters.push(if i == 0 { c.to_ascii_uppercase() } else { c });
     }
