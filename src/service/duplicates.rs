@@ -190,47 +190,61 @@ pub fn normalizer_of(region: Option<&str>) -> Normalizer {
     }
 }
 
-/// The fields whose blocking keys are kept: those a published FUZZY condition compares, on the
-/// matching side (the stored records it reads). Blocking keys are several rows per value, so
-/// they are written only where a published rule reads them; publishing such a rule (or
-/// changing one) rebuilds them ([`sync_blocks`]).
+/// The fields whose blocking keys are kept, on the matching side (the stored records a rule
+/// reads): the FUZZY conditions' fields of the published rules that are looked up through a
+/// FUZZY condition, because their driving condition ([`lock_condition`]) is FUZZY, or may be
+/// blank. A rule driven by an exact-style condition finds its candidates through that key and
+/// computes its FUZZY similarities on them, so it needs no blocking keys. Blocking keys are
+/// several rows per value, so they are written only where a published rule reads them;
+/// publishing such a rule (or changing one) rebuilds them ([`sync_blocks`]).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FuzzyFields(Vec<(DuplicateRecordType, String)>);
+pub struct FuzzyFields(Vec<(DuplicateRecordType, &'static str)>);
 
 impl FuzzyFields {
+    /// The fields `rules` look up through blocking keys.
+    pub fn of(rules: &[LoadedRule]) -> Self {
+        let mut fields: Vec<(DuplicateRecordType, &'static str)> = Vec::new();
+        for rule in rules {
+            let Some((_, drive)) = lock_condition(rule) else {
+                continue;
+            };
+            let blank_driver = !drive.ignore_blank && rule.conditions.len() > 1;
+            if drive.operator != MatchOperator::Fuzzy && !blank_driver {
+                continue;
+            }
+            for condition in rule
+                .conditions
+                .iter()
+                .filter(|c| c.operator == MatchOperator::Fuzzy)
+            {
+                let field = (
+                    rule.rule.matching_record_type,
+                    condition.matching_field.name,
+                );
+                if !fields.contains(&field) {
+                    fields.push(field);
+                }
+            }
+        }
+        fields.sort_by_key(|(record_type, field)| (record_type.as_str(), *field));
+        Self(fields)
+    }
+
     fn contains(&self, record_type: DuplicateRecordType, field: &str) -> bool {
-        self.0.iter().any(|(t, f)| *t == record_type && f == field)
+        self.0.iter().any(|(t, f)| *t == record_type && *f == field)
     }
 }
 
-/// The fields published FUZZY conditions compare (see [`FuzzyFields`]).
+/// The fields the published rules look up through blocking keys (see [`FuzzyFields`]).
 pub async fn fuzzy_fields(conn: &impl ConnectionTrait) -> AppResult<FuzzyFields> {
-    let conditions = duplicate_rule_condition::Entity::find()
-        .filter(duplicate_rule_condition::Column::Operator.eq(MatchOperator::Fuzzy))
-        .all(conn)
-        .await?;
-    if conditions.is_empty() {
-        return Ok(FuzzyFields::default());
-    }
-    let published: HashMap<Uuid, DuplicateRecordType> = duplicate_rule::Entity::find()
+    let published = duplicate_rule::Entity::find()
         .filter(duplicate_rule::Column::Published.eq(true))
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.matching_record_type))
-        .collect();
-    let mut fields: Vec<(DuplicateRecordType, String)> = Vec::new();
-    for condition in conditions {
-        if let Some(record_type) = published.get(&condition.rule_id)
-            && !fields
-                .iter()
-                .any(|(t, f)| t == record_type && *f == condition.matching_field)
-        {
-            fields.push((*record_type, condition.matching_field));
-        }
+        .await?;
+    if published.is_empty() {
+        return Ok(FuzzyFields::default());
     }
-    fields.sort_by(|a, b| (format!("{:?}", a.0), &a.1).cmp(&(format!("{:?}", b.0), &b.1)));
-    Ok(FuzzyFields(fields))
+    Ok(FuzzyFields::of(&load_rules(conn, published).await?))
 }
 
 /// After a change to duplicate rules (inside its transaction): when the fields published FUZZY
@@ -712,6 +726,9 @@ enum Lookup {
     /// Looked up only if the rule's driving condition finds too many records (see
     /// [`candidate_ids`]); otherwise checked on the records that condition found.
     Later(Vec<Range>),
+    /// A FUZZY condition without blocking keys to look up (see [`FuzzyFields`]): only
+    /// checked on the records the other conditions found.
+    Unindexed,
 }
 
 /// The lookups of each condition of a rule for one candidate.
@@ -738,6 +755,7 @@ impl<'a> Check<'a> {
     /// driving range stops short (a key shared by very many records), or when the candidate's
     /// driving field is blank.
     pub fn new(rules: &'a [LoadedRule], candidates: Vec<Record<'a>>, ranges: &mut Ranges) -> Self {
+        let blocked = FuzzyFields::of(rules);
         let slots = rules
             .iter()
             .map(|rule| {
@@ -757,6 +775,14 @@ impl<'a> Check<'a> {
                                     let Probe::Keys(keys) = probe else {
                                         return Lookup::Blank;
                                     };
+                                    if condition.operator == MatchOperator::Fuzzy
+                                        && !blocked.contains(
+                                            rule.rule.matching_record_type,
+                                            condition.matching_field.name,
+                                        )
+                                    {
+                                        return Lookup::Unindexed;
+                                    }
                                     let ranges_of = keys.into_iter().map(|key| {
                                         Range::of(
                                             rule.rule.matching_record_type,

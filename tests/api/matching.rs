@@ -545,3 +545,68 @@ async fn records_stored_before_a_fuzzy_rule_is_published_are_found_by_it_and_blo
         "no published FUZZY rule reads them any more"
     );
 }
+
+#[tokio::test]
+async fn a_rule_with_an_exact_condition_is_looked_up_through_it_and_needs_no_blocking_keys() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_app().await;
+    unpublish_all(&app).await;
+    publish_rule(
+        &app,
+        json!({ "name": "Similar last name at the same postal code", "baseRecordType": "CONTACT",
+                "matchingRecordType": "CONTACT",
+                "conditions": [{ "baseField": "lastName", "matchingField": "lastName", "operator": "FUZZY" },
+                               { "baseField": "postalCode", "matchingField": "postalCode", "operator": "EXACT" }] }),
+    )
+    .await;
+    // More contacts at one postal code than a capped index read returns, the one to find
+    // created last: the postal code is a broad key, and the rule still finds it.
+    let many: Vec<Value> = (0..210)
+        .map(|i| {
+            json!({ "firstName": "Someone", "lastName": format!("Q{i:03}xyzzy"),
+                    "address": { "postalCode": "98052" } })
+        })
+        .collect();
+    for contact in many {
+        app.create_contact(contact).await;
+    }
+    app.create_contact(
+        json!({ "lastName": "Wolfeschlegel", "address": { "postalCode": "98052" } }),
+    )
+    .await;
+    app.create_contact(json!({ "lastName": "Kowalczyk", "address": { "postalCode": "10115" } }))
+        .await;
+    let blocks = entity::match_block::Entity::find()
+        .count(&app.db.read)
+        .await
+        .unwrap();
+    assert_eq!(
+        blocks, 0,
+        "the exact condition drives the lookup: no blocking keys"
+    );
+
+    // Two typos in the first letters (no blocking key in common): found all the same, because
+    // the similarity is computed on every contact at the postal code.
+    let found = contact_matches(
+        &app,
+        json!({ "lastName": "Wlofeshclegel", "address": { "postalCode": "98052" } }),
+    )
+    .await;
+    let names: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["Wolfeschlegel"], "{found:?}");
+    // A narrow postal code, a typo: found; another postal code: not.
+    let found = contact_matches(
+        &app,
+        json!({ "lastName": "Kowalzcyk", "address": { "postalCode": "10115" } }),
+    )
+    .await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        contact_matches(
+            &app,
+            json!({ "lastName": "Kowalzcyk", "address": { "postalCode": "10117" } }),
+        )
+        .await
+        .is_empty()
+    );
+}
