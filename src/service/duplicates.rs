@@ -191,10 +191,11 @@ pub fn normalizer_of(region: Option<&str>) -> Normalizer {
 }
 
 /// The fields whose blocking keys are kept, on the matching side (the stored records a rule
-/// reads): the FUZZY conditions' fields of the published rules that are looked up through a
-/// FUZZY condition, because their driving condition ([`lock_condition`]) is FUZZY, or may be
-/// blank. A rule driven by an exact-style condition finds its candidates through that key and
-/// computes its FUZZY similarities on them, so it needs no blocking keys. Blocking keys are
+/// reads): the field of each published rule's driving condition ([`lock_condition`]) where
+/// that condition is FUZZY (every FUZZY field of the rule where the driving condition may be
+/// blank). A rule finds its candidates through its driving condition alone and computes the
+/// similarities of its other conditions on them, so no other field needs blocking keys; when
+/// the driving key is shared by very many records, the rule reads it in full. Blocking keys are
 /// several rows per value, so they are written only where a published rule reads them;
 /// publishing such a rule (or changing one) rebuilds them ([`sync_blocks`]).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -208,13 +209,16 @@ impl FuzzyFields {
             let Some((_, drive)) = lock_condition(rule) else {
                 continue;
             };
+            // A driving condition that may be blank hands the lookup to the others (rare:
+            // every condition of the rule compares blanks), so they keep blocking keys too.
             let blank_driver = !drive.ignore_blank && rule.conditions.len() > 1;
-            if drive.operator != MatchOperator::Fuzzy && !blank_driver {
-                continue;
-            }
-            for condition in rule
-                .conditions
-                .iter()
+            let looked_up: Vec<&Condition> = match (drive.operator, blank_driver) {
+                (_, true) => rule.conditions.iter().collect(),
+                (MatchOperator::Fuzzy, false) => vec![drive],
+                _ => Vec::new(),
+            };
+            for condition in looked_up
+                .into_iter()
                 .filter(|c| c.operator == MatchOperator::Fuzzy)
             {
                 let field = (
