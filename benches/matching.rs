@@ -493,11 +493,28 @@ fn address(rng: &mut StdRng) -> (String, String, String, String, (String, String
     )
 }
 
+/// A pronounceable made-up word of five to nine letters, capitalized.
+fn made_up_word(rng: &mut StdRng) -> String {
+    const CONSONANTS: &[u8] = b"bcdfghjklmnprstvz";
+    const VOWELS: &[u8] = b"aeiou";
+    let len = rng.random_range(5..=9);
+    let mut word = String::with_capacity(len);
+    for i in 0..len {
+        let pool = if i % 2 == 0 { CONSONANTS } else { VOWELS };
+        let c = pool[rng.random_range(0..pool.len())] as char;
+        word.push(if i == 0 { c.to_ascii_uppercase() } else { c });
+    }
+    word
+}
+
 fn person(rng: &mut StdRng, taken: &mut HashSet<(String, String)>, i: usize) -> Person {
     let (first, last) = loop {
         let first = (*FIRST_NAMES.choose(rng).unwrap()).to_owned();
         let last = (*LAST_NAMES.choose(rng).unwrap()).to_owned();
-        let last = if taken.len() > FIRST_NAMES.len() * LAST_NAMES.len() / 2 {
+        let last = if taken.len() > FIRST_NAMES.len() * LAST_NAMES.len() * LAST_NAMES.len() / 4 {
+            // Past what the name lists can tell apart (the fill of `--lookup-sizes`).
+            format!("{last}-{}", made_up_word(rng))
+        } else if taken.len() > FIRST_NAMES.len() * LAST_NAMES.len() / 2 {
             format!("{last}-{}", LAST_NAMES.choose(rng).unwrap())
         } else {
             last
@@ -606,7 +623,16 @@ fn company(rng: &mut StdRng, taken: &mut HashSet<String>) -> Company {
             COMPANY_WORDS.choose(rng).unwrap(),
             COMPANY_KINDS.choose(rng).unwrap()
         );
-        let base = if taken.len() > COMPANY_WORDS.len() * COMPANY_KINDS.len() / 2 {
+        let space = COMPANY_WORDS.len() * COMPANY_KINDS.len();
+        let base = if taken.len() > space * STREETS.len() / 4 {
+            // Past what the word lists can tell apart (the fill of `--lookup-sizes`): a made-up
+            // first word, as real company names start with words of their own.
+            format!(
+                "{} {}",
+                made_up_word(rng),
+                COMPANY_KINDS.choose(rng).unwrap()
+            )
+        } else if taken.len() > space / 2 {
             format!("{base} {}", STREETS.choose(rng).unwrap())
         } else {
             base

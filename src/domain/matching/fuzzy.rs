@@ -11,8 +11,11 @@
 //! four-letter name ("Jonh") far more than in a long one; Jaro-Winkler scores "John" / "Jonh"
 //! 0.93.
 //!
-//! **Blocking keys.** Every value a FUZZY condition may compare is stored with its blocking
-//! keys (`match_blocks`): the first [`BLOCK_LENGTH`] characters of the value without spaces,
+//! **Blocking keys.** A rule is looked up through one driving condition (see
+//! `service::duplicates`): an exact-style one where it has one, and the similarity of its FUZZY
+//! conditions is then computed on every record that key found. A rule of FUZZY conditions only
+//! is looked up through its first one's blocking keys, stored with the values of that field
+//! (`match_blocks`): the first [`BLOCK_LENGTH`] characters of the value without spaces,
 //! and that prefix with each one character deleted (a "deletion neighbourhood"). Two values
 //! one edit apart (substitution, insertion, deletion or adjacent transposition) in their
 //! prefix, or with the same prefix, always share a key, so a check reads a handful of exact
