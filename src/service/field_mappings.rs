@@ -337,13 +337,14 @@ pub async fn set_enabled(
     ensure_admin(actor, "field mappings")?;
     let txn = db.begin_write().await?;
     let before = get(&txn, id).await?;
-    if enabled && !before.enabled {
-        if let Some(filling) = enabled_onto(&txn, before.target, &before.target_field).await? {
-            return Err(AppError::bad_input(
-                "id",
-                already_filled(&filling).message(),
-            ));
-        }
+    if enabled
+        && !before.enabled
+        && let Some(filling) = enabled_onto(&txn, before.target, &before.target_field).await?
+    {
+        return Err(AppError::bad_input(
+            "id",
+            already_filled(&filling).message(),
+        ));
     }
     let mut model = before.clone().into_active_model();
     model.enabled = Set(enabled);

@@ -664,7 +664,9 @@ async fn sigterm_lets_running_requests_finish_and_exits_0() {
 #[tokio::test]
 async fn sigterm_cancels_a_runaway_request_at_the_end_of_the_grace_period() {
     let app = database().await;
-    let ids = leads(&app, 2_500, None).await;
+    // The most one request may list: far more than one second of work on any machine (2,500
+    // finished within the grace period on a fast day).
+    let ids = leads(&app, 10_000, None).await;
     let mut server = serve(&app, &[("LEADQ_SHUTDOWN_GRACE_SECONDS", "1")]).await;
     let request = {
         let (client, url, token) = (server.client.clone(), server.url(), server.token.clone());
@@ -692,7 +694,7 @@ async fn sigterm_cancels_a_runaway_request_at_the_end_of_the_grace_period() {
         "the runaway request was cut off"
     );
     assert!(
-        qualified(&app).await < 2_500,
+        qualified(&app).await < 10_000,
         "the rest of the batch was cancelled"
     );
 }
