@@ -359,28 +359,6 @@ pub async fn write_values(
     Ok(Value::Object(diff))
 }
 
-/// The owner and kind of the lead, account, contact or opportunity `id` (locked for the
-/// transaction's write on PostgreSQL by the update of its `modified_at` that follows).
-async fn record_owner(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<(RecordType, Uuid)> {
-    use entity::{account, contact, lead, opportunity};
-    if let Some(l) = lead::Entity::find_by_id(id).one(conn).await? {
-        return Ok((RecordType::Lead, l.owner_id));
-    }
-    if let Some(a) = account::Entity::find_by_id(id).one(conn).await? {
-        return Ok((RecordType::Account, a.owner_id));
-    }
-    if let Some(c) = contact::Entity::find_by_id(id).one(conn).await? {
-        return Ok((RecordType::Contact, c.owner_id));
-    }
-    if let Some(o) = opportunity::Entity::find_by_id(id).one(conn).await? {
-        return Ok((RecordType::Opportunity, o.owner_id));
-    }
-    Err(AppError::NotFound {
-        record: "lead, account, contact or opportunity",
-        id: id.to_string(),
-    })
-}
-
 /// Sets (or, with null, clears) custom values of any lead, account, contact or opportunity the
 /// caller may work on (`setCustomFieldValues`): checked as on update (a required field cannot
 /// be cleared), the record's `modified_at` moved, the change audited on the record. Returns the
@@ -400,7 +378,7 @@ pub async fn set_values(
         ));
     }
     let txn = db.begin_write().await?;
-    let (record_type, owner) = record_owner(&txn, record_id).await?;
+    let (record_type, owner) = super::record_of(&txn, record_id).await?;
     super::access::ensure_can_work(actor, owner, &record_type.as_str().to_lowercase())?;
     let diff = write_values(&txn, record_type, record_id, inputs, false).await?;
     let now = super::now();

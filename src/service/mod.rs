@@ -35,6 +35,31 @@ pub const MAX_BINDS: usize = 30_000;
 
 pub use crate::domain::{new_id, now};
 
+/// What kind of record `id` is (a lead, account, contact or opportunity) and who owns it, or
+/// `NOT_FOUND`.
+pub async fn record_of(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> AppResult<(entity::RecordType, Uuid)> {
+    use entity::RecordType;
+    if let Some(l) = lead::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Lead, l.owner_id));
+    }
+    if let Some(o) = opportunity::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Opportunity, o.owner_id));
+    }
+    if let Some(a) = account::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Account, a.owner_id));
+    }
+    if let Some(c) = contact::Entity::find_by_id(id).one(conn).await? {
+        return Ok((RecordType::Contact, c.owner_id));
+    }
+    Err(crate::error::AppError::NotFound {
+        record: "lead, account, contact or opportunity",
+        id: id.to_string(),
+    })
+}
+
 /// Inserts `rows` with as few multi-row `INSERT` statements as the bind-variable limit allows
 /// (inside the caller's transaction).
 pub async fn insert_all<A>(conn: &impl ConnectionTrait, rows: Vec<A>) -> AppResult<()>

@@ -1,36 +1,12 @@
 //! Notes on the timeline of a lead, account, contact or opportunity.
 
-use entity::{RecordType, account, contact, lead, note, opportunity};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use entity::{RecordType, note};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-
-/// What kind of record `id` is, or `NOT_FOUND`.
-pub async fn record_type_of(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<RecordType> {
-    if lead::Entity::find_by_id(id).one(conn).await?.is_some() {
-        return Ok(RecordType::Lead);
-    }
-    if opportunity::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .is_some()
-    {
-        return Ok(RecordType::Opportunity);
-    }
-    if account::Entity::find_by_id(id).one(conn).await?.is_some() {
-        return Ok(RecordType::Account);
-    }
-    if contact::Entity::find_by_id(id).one(conn).await?.is_some() {
-        return Ok(RecordType::Contact);
-    }
-    Err(AppError::NotFound {
-        record: "lead, account, contact or opportunity",
-        id: id.to_string(),
-    })
-}
 
 /// Adds a note; at least one of subject and text is needed.
 pub async fn add(
@@ -47,7 +23,7 @@ pub async fn add(
         ));
     }
     let txn = db.begin_write().await?;
-    let regarding_type = record_type_of(&txn, regarding_id).await?;
+    let (regarding_type, _) = super::record_of(&txn, regarding_id).await?;
     let note = insert(
         &txn,
         Some(actor.user_id),
